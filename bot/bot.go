@@ -173,3 +173,9 @@ type RateLimitedError struct {
 func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("bot: rate limited, retry after %s", e.RetryAfter)
 }
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, u Update) error
+
+// HandleUpdate calls f.
+func (f HandlerFunc) HandleUpdate(ctx context.Context, u Update) error { return f(ctx, u) }
