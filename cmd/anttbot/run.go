@@ -123,7 +123,7 @@ func cmdServe(ctx context.Context, args, env []string, stderr io.Writer) int {
 	log.Info("starting anttbot", "version", versionString(), "config", cfg)
 	if cfg.IsEmbeddedDefault() {
 		log.Info("no configuration given: running on embedded defaults (SQLite under data_dir, in-process sessions, web simulator, demo organisation)",
-			"data_dir", cfg.App.DataDir, "open", "http://"+cfg.App.HTTPAddr+"/")
+			"data_dir", cfg.App.DataDir, "open", cfg.PublicBaseURL()+"/")
 	}
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
