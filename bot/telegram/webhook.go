@@ -1,0 +1,90 @@
+package telegram
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/go-telegram/bot/models"
+)
+
+// secretHeader carries the secret given to setWebhook.
+const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
+
+// maxWebhookBody bounds one update; real ones are a few kilobytes.
+const maxWebhookBody = 1 << 20
+
+// WebhookHandler returns the handler for Telegram's webhook POSTs. Its answer
+// tells Telegram whether to deliver again: 200 once the update is journaled
+// (or is a duplicate, or is deliberately dropped), 503 when the dispatcher
+// could not take it, 4xx for requests that are not valid updates from
+// Telegram (wrong secret: 401, nothing is read or submitted).
+func (a *Adapter) WebhookHandler() http.Handler { return http.HandlerFunc(a.serveWebhook) }
+
+func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if !a.secretOK(r.Header.Get(secretHeader)) {
+		a.log.Warn("webhook request with a wrong secret", "remote", r.RemoteAddr)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		http.Error(w, "want application/json", http.StatusUnsupportedMediaType)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "update too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "read body", http.StatusBadRequest)
+		return
+	}
+	var head struct {
+		ID int64 `json:"update_id"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil || head.ID == 0 {
+		http.Error(w, "not a Telegram update", http.StatusBadRequest)
+		return
+	}
+	var upd models.Update
+	if err := json.Unmarshal(body, &upd); err != nil {
+		// Well-formed JSON the client's models reject (a newer API field, say):
+		// Telegram would redeliver it forever, so take it and say so in the log.
+		a.log.Warn("skipping an update the client cannot decode", "update_id", head.ID, "err", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	u, drop := a.translate(&upd)
+	if drop != "" {
+		a.log.Debug("update dropped", "update_id", head.ID, "reason", drop)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if _, err := a.sub.Submit(r.Context(), u); err != nil {
+		a.log.Error("submit webhook update", "update_id", u.ID, "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// secretOK compares in constant time; hashing first hides the length too.
+func (a *Adapter) secretOK(got string) bool {
+	if a.cfg.WebhookSecret == "" {
+		// Without a secret anyone could post updates: refuse them all.
+		return false
+	}
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(a.cfg.WebhookSecret))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+}
