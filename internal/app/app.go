@@ -7,10 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,16 +28,19 @@ type App struct {
 	Store    *store.Store
 	Campaign *campaign.Campaign
 	Catalog  *locales.Catalog
+	components
 
 	// Now is the clock every component uses; tests replace it.
 	Now func() time.Time
 
-	mux      *http.ServeMux
-	listener net.Listener
-	server   *http.Server
-	ready    atomic.Bool
-	bg       sync.WaitGroup
-	closers  []func(context.Context) error
+	mux       *http.ServeMux
+	listener  net.Listener
+	server    *http.Server
+	ready     atomic.Bool
+	forceDemo bool
+	tickEvery time.Duration
+	bg        sync.WaitGroup
+	closers   []func(context.Context) error
 }
 
 // Option changes how New builds the App (tests use them).
@@ -46,13 +49,20 @@ type Option func(*App)
 // WithClock replaces the wall clock.
 func WithClock(now func() time.Time) Option { return func(a *App) { a.Now = now } }
 
+// WithDemo loads the demo organisation and the simulator even when the
+// config is not the embedded default (tests).
+func WithDemo() Option { return func(a *App) { a.forceDemo = true } }
+
+// WithTickEvery sets how often reminders and save retries are looked for.
+func WithTickEvery(d time.Duration) Option { return func(a *App) { a.tickEvery = d } }
+
 // WithListener serves HTTP on l instead of listening on cfg.App.HTTPAddr.
 func WithListener(l net.Listener) Option { return func(a *App) { a.listener = l } }
 
 // New opens the store, applies migrations, loads the campaign and the
 // catalogue and builds every configured component. It does not start serving.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (*App, error) {
-	a := &App{Config: cfg, Log: log, Now: time.Now, mux: http.NewServeMux()}
+	a := &App{Config: cfg, Log: log, Now: time.Now, mux: http.NewServeMux(), tickEvery: 5 * time.Second}
 	for _, o := range opts {
 		o(a)
 	}
@@ -163,7 +173,8 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.Listen(); err != nil {
 		return err
 	}
-	a.server = &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second}
+	// WriteTimeout must outlast the simulator's 25 s long poll.
+	a.server = &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 60 * time.Second}
 	errc := make(chan error, 1)
 	go func() {
 		if err := a.server.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -184,6 +195,9 @@ func (a *App) Run(ctx context.Context) error {
 	a.Log.Info("stopping")
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if a.Simulator != nil {
+		a.Simulator.Close() // lets waiting long polls return before Shutdown waits for them
+	}
 	// Stop receiving first (HTTP webhooks, pollers), then drain, then close.
 	if err := a.server.Shutdown(stopCtx); err != nil {
 		a.Log.Warn("http shutdown", "err", err)
@@ -218,10 +232,10 @@ func (a *App) goBG(f func()) {
 }
 
 // NewLogger builds the service logger from the [log] section.
-func NewLogger(cfg config.Config) *slog.Logger {
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}
 	if cfg.Log.Format == config.LogJSON {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
