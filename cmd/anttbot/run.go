@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -118,8 +117,7 @@ func cmdServe(ctx context.Context, args, env []string, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	log := app.NewLogger(cfg)
-	slog.SetDefault(log)
+	log := app.NewLogger(cfg, stderr)
 	log.Info("starting anttbot", "version", versionString(), "config", cfg)
 	if cfg.IsEmbeddedDefault() {
 		log.Info("no configuration given: running on embedded defaults (SQLite under data_dir, in-process sessions, web simulator, demo organisation)",
@@ -142,7 +140,7 @@ func cmdMigrate(ctx context.Context, args, env []string, stdout, stderr io.Write
 	if !ok {
 		return 2
 	}
-	st, err := app.OpenStore(ctx, cfg, app.NewLogger(cfg))
+	st, err := app.OpenStore(ctx, cfg, app.NewLogger(cfg, stderr))
 	if err != nil {
 		return exitf(stderr, 1, "anttbot migrate: %v", err)
 	}
@@ -172,7 +170,7 @@ func cmdImport(ctx context.Context, args, env []string, stdout, stderr io.Writer
 	if err != nil {
 		return exitf(stderr, 1, "anttbot import: %v", err)
 	}
-	st, err := app.OpenStore(ctx, cfg, app.NewLogger(cfg))
+	st, err := app.OpenStore(ctx, cfg, app.NewLogger(cfg, stderr))
 	if err != nil {
 		return exitf(stderr, 1, "anttbot import: %v", err)
 	}
@@ -207,7 +205,7 @@ func cmdInvite(ctx context.Context, args, env []string, stdout, stderr io.Writer
 	if *unit <= 0 || *valid <= 0 {
 		return exitf(stderr, 2, "anttbot invite: --unit and a positive --valid are required")
 	}
-	st, err := app.OpenStore(ctx, cfg, app.NewLogger(cfg))
+	st, err := app.OpenStore(ctx, cfg, app.NewLogger(cfg, stderr))
 	if err != nil {
 		return exitf(stderr, 1, "anttbot invite: %v", err)
 	}

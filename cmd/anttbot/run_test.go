@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anttbot/anttbot/config"
+	"github.com/anttbot/anttbot/internal/testenv"
+	"github.com/anttbot/anttbot/store"
+)
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestServeStartsOnEmbeddedDefaults(t *testing.T) {
+	// No config file and no ANTTBOT_ variable: the embedded default, run from
+	// an empty working directory so ./data is the test's own.
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, nil, &bytes.Buffer{}, &stderr) }()
+	defer func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d:\n%s", code, stderr.String())
+			}
+		case <-time.After(40 * time.Second):
+			t.Error("serve did not stop within 40s of the signal")
+		}
+	}()
+	var resp *http.Response
+	var err error
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if resp, err = http.Get("http://127.0.0.1:8080/healthz"); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("GET /healthz: %v\n%s", err, stderr.String())
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz = %s", resp.Status)
+	}
+	people, err := http.Get("http://127.0.0.1:8080/api/people")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer people.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(people.Body)
+	if !strings.Contains(body.String(), "Công an xã") {
+		t.Errorf("the simulator should list the demo organisation, got %s", body.String())
+	}
+	if _, err := os.Stat(filepath.Join("data", "anttbot.db")); err != nil {
+		t.Errorf("embedded default should store in ./data/anttbot.db: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "embedded defaults") || !strings.Contains(stderr.String(), "http://127.0.0.1:8080/") {
+		t.Errorf("first log lines should say it runs on embedded defaults and give the URL:\n%s", stderr.String())
+	}
+}
+
+func TestInvalidConfigNamesTheKey(t *testing.T) {
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve"}, []string{
+		"ANTTBOT_DATABASE_DRIVER=mysql", "ANTTBOT_TELEGRAM_ENABLED=true", "ANTTBOT_TELEGRAM_TOKEN=",
+	}, &bytes.Buffer{}, &stderr)
+	if code == 0 {
+		t.Fatal("an invalid config must stop the start")
+	}
+	for _, want := range []string{"database.driver", "telegram.token"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("message should name %s:\n%s", want, stderr.String())
+		}
+	}
+}
+
+func TestSecretIsNeverPrinted(t *testing.T) {
+	t.Chdir(t.TempDir())
+	secret := "123456:AAE-very-secret-token-value-xyz"
+	var stderr bytes.Buffer
+	// telegram.mode=webhook without webhook_url fails validation after loading the token.
+	code := run(context.Background(), []string{"serve"}, []string{
+		"ANTTBOT_TELEGRAM_ENABLED=true", "ANTTBOT_TELEGRAM_TOKEN=" + secret, "ANTTBOT_TELEGRAM_MODE=webhook",
+	}, &bytes.Buffer{}, &stderr)
+	if code == 0 {
+		t.Fatal("expected a validation failure")
+	}
+	if strings.Contains(stderr.String(), secret) || strings.Contains(stderr.String(), "very-secret") {
+		t.Fatalf("the token leaked into the output:\n%s", stderr.String())
+	}
+}
+
+// orgDump lists units and people in a database-independent form.
+func orgDump(t *testing.T, env []string) string {
+	t.Helper()
+	ctx := context.Background()
+	cfg, _, ok := loadConfigForTest(t, env)
+	if !ok {
+		t.Fatal("config")
+	}
+	st, err := store.Open(ctx, cfg.Database.Driver, cfg.DatabaseDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var units []store.Unit
+	if err := st.DB().WithContext(ctx).Find(&units).Error; err != nil {
+		t.Fatal(err)
+	}
+	byID := map[int64]store.Unit{}
+	for _, u := range units {
+		byID[u.ID] = u
+	}
+	path := func(id int64) string {
+		var parts []string
+		for u, ok := byID[id]; ok; u, ok = byID[derefID(u.ParentID)] {
+			parts = append([]string{string(u.Level) + ":" + u.Name}, parts...)
+		}
+		return strings.Join(parts, "/")
+	}
+	var lines []string
+	for _, u := range units {
+		lines = append(lines, "unit "+path(u.ID)+" code="+u.Code)
+	}
+	var people []store.Person
+	if err := st.DB().WithContext(ctx).Find(&people).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range people {
+		lines = append(lines, fmt.Sprintf("person %s %s %s at %s", p.Phone, p.Name, p.Role, path(p.UnitID)))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func TestImportGivesTheSameOrganisationOnPostgresAndSQLite(t *testing.T) {
+	pg := []string{"ANTTBOT_DATABASE_DRIVER=postgres", "ANTTBOT_DATABASE_DSN=" + testenv.Postgres(t)}
+	lite := []string{"ANTTBOT_DATABASE_DRIVER=sqlite", "ANTTBOT_DATABASE_DSN=" + filepath.Join(t.TempDir(), "org.db")}
+	for _, file := range []string{"../../examples/to-chuc-mau.xlsx", "../../examples/to-chuc-mau.csv"} {
+		for _, env := range [][]string{pg, lite} {
+			var out, errb bytes.Buffer
+			if code := run(context.Background(), []string{"import", file}, env, &out, &errb); code != 0 {
+				t.Fatalf("import %s (%s): exit %d\n%s", file, env[0], code, errb.String())
+			}
+		}
+	}
+	a, b := orgDump(t, pg), orgDump(t, lite)
+	if a != b {
+		t.Fatalf("PostgreSQL and SQLite differ:\n--- postgres\n%s\n--- sqlite\n%s", a, b)
+	}
+	if n := strings.Count(a, "person "); n < 20 {
+		t.Fatalf("expected the example's ~25 people, got %d:\n%s", n, a)
+	}
+	// Importing the xlsx and then the csv (same content) changed nothing the second time.
+	var out bytes.Buffer
+	run(context.Background(), []string{"import", "../../examples/to-chuc-mau.csv"}, lite, &out, &bytes.Buffer{})
+	if orgDump(t, lite) != b {
+		t.Fatal("re-importing the same file changed the organisation")
+	}
+}
+
+func TestImportWithBadRowsImportsNothingAndListsThemAll(t *testing.T) {
+	env := []string{"ANTTBOT_DATABASE_DRIVER=sqlite", "ANTTBOT_DATABASE_DSN=" + filepath.Join(t.TempDir(), "org.db")}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"import", "../../orgimport/testdata/bad-rows.csv"}, env, &out, &errb)
+	if code == 0 {
+		t.Fatalf("a file with bad rows must fail; output:\n%s", out.String())
+	}
+	msg := errb.String()
+	if strings.Count(msg, "\n") < 3 {
+		t.Errorf("every bad row should be listed, got:\n%s", msg)
+	}
+	if dump := orgDump(t, env); strings.Contains(dump, "person ") {
+		t.Fatalf("nothing may be imported from a file with bad rows, found:\n%s", dump)
+	}
+}
+
+func TestVersionAndUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, nil, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "anttbot ") {
+		t.Fatalf("version: code %d out %q", code, out.String())
+	}
+	if code := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb); code != 2 {
+		t.Fatalf("unknown command: code %d, want 2", code)
+	}
+}
+
+func loadConfigForTest(t *testing.T, env []string) (config.Config, []string, bool) {
+	t.Helper()
+	var errb bytes.Buffer
+	cfg, rest, ok := loadConfig(flag.NewFlagSet("test", flag.ContinueOnError), nil, env, &errb)
+	if !ok {
+		t.Fatalf("config: %s", errb.String())
+	}
+	return cfg, rest, ok
+}
