@@ -85,6 +85,8 @@ type Call struct {
 	Lang   string
 	// Args is the text after the command, e.g. the code of "/start abc".
 	Args string
+	// start receives a StartTool request (see tool.go).
+	start *toolStart
 }
 
 // CommandHandler runs a command registered with Service.Register and returns

@@ -23,6 +23,8 @@ type Engine struct {
 	loc        *time.Location
 	maxText    int
 	maxAgeDays int
+	// tools are the flows of other packages (see tool.go).
+	tools map[string]Tool
 }
 
 // NewEngine returns an engine for the campaign; opts supply the zone and
@@ -89,6 +91,9 @@ func (e *Engine) steps(d *Draft, lang string) ([]Step, bool) {
 			{ID: stepIDPhone, Type: stepPhone, Prompt: t.T("flows.invite.ask_phone"), Number: 2},
 			{ID: stepIDConfirm, Type: stepConfirm},
 		}, true
+	}
+	if tl, ok := e.tool(d.Flow); ok {
+		return tl.Steps(d, lang)
 	}
 	return nil, false
 }
@@ -267,7 +272,8 @@ func (e *Engine) Handle(s *Session, in Input, lang string, now time.Time) Outcom
 		e.ask(t, &o, d, p)
 		return o
 	}
-	if st.ID == stepIDConfirm {
+	_, isTool := e.tool(d.Flow)
+	if st.ID == stepIDConfirm || (isTool && st.Type == stepConfirm) {
 		o.Finished = d
 		return o
 	}
@@ -286,6 +292,10 @@ func (e *Engine) Handle(s *Session, in Input, lang string, now time.Time) Outcom
 		// Take the share-contact keyboard away before the next question.
 		m := o.say(t.T("flows.phone.received", "Phone", formatPhone(a.Text)))
 		m.RemoveKeyboard = true
+	}
+	if isTool {
+		e.advanceTool(t, &o, d, st.ID)
+		return o
 	}
 	e.next(t, &o, d, sts, idx)
 	return o
@@ -326,6 +336,10 @@ func (e *Engine) skip(t *turn, o *Outcome, d *Draft, sts []Step, idx int) {
 		d.Answers = map[string]Answer{}
 	}
 	d.Answers[d.Step] = Answer{Skipped: true, At: t.now}
+	if _, isTool := e.tool(d.Flow); isTool {
+		e.advanceTool(t, o, d, d.Step)
+		return
+	}
 	e.next(t, o, d, sts, idx)
 }
 
@@ -347,6 +361,14 @@ func (e *Engine) back(t *turn, o *Outcome, d *Draft, sts []Step) {
 
 // cancel drops the draft and keeps nothing of it.
 func (e *Engine) cancel(t *turn, o *Outcome, s *Session) {
+	if s.Draft != nil {
+		if _, isTool := e.tool(s.Draft.Flow); isTool {
+			// Tools serve officers too, who have no report menu.
+			s.Draft = nil
+			o.say(t.T("flows.cancel.done"))
+			return
+		}
+	}
 	s.Draft = nil
 	o.say(t.T("flows.cancel.done"), e.menu(t)...)
 }
@@ -370,7 +392,10 @@ func (e *Engine) ask(t *turn, o *Outcome, d *Draft, p *problem) {
 		b.WriteString(t.T("flows.step.progress", "Kind", kindLabel(k, t.lang), "N", st.Number, "Total", questionCount(sts)))
 		b.WriteString("\n")
 	}
-	if st.Type == stepConfirm {
+	if st.Type == stepConfirm && st.Prompt != "" {
+		// A tool's own summary.
+		b.WriteString(st.Prompt)
+	} else if st.Type == stepConfirm {
 		b.WriteString(e.summary(t, d, sts))
 	} else {
 		b.WriteString(st.Prompt)
@@ -419,6 +444,8 @@ func (e *Engine) hint(t *turn, st *Step) string {
 		}
 	case stepPhone:
 		return t.T("flows.phone.hint")
+	case stepTime:
+		return t.T("flows.time.hint")
 	}
 	return ""
 }

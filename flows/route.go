@@ -27,6 +27,9 @@ func (s *Service) route(ctx context.Context, c *call, sess *Session) {
 		s.runCommand(ctx, c, sess, cmd)
 		return
 	}
+	if s.routeHooks(ctx, c, sess, in) {
+		return
+	}
 	if in.Tap == nil && (in.Kind == bot.KindText || in.Kind == bot.KindCallback) {
 		cmd, ok, unknown := parseCommand(s.commands, in.Text)
 		switch {
@@ -51,7 +54,7 @@ func (s *Service) route(ctx context.Context, c *call, sess *Session) {
 		c.say(c.T(s, "flows.onboard.inactive"))
 		return
 	}
-	if d := sess.Draft; d != nil && (d.Flow != flowReport || d.ReporterID != c.person.ID) {
+	if d := sess.Draft; d != nil && ((d.Flow != flowReport && !s.isTool(d.Flow)) || d.ReporterID != c.person.ID) {
 		// An invite flow of a chat that got linked meanwhile has nothing
 		// left to do, and a report begun by the person the chat was linked
 		// to before is not this person's to send.
@@ -79,6 +82,9 @@ func (s *Service) route(ctx context.Context, c *call, sess *Session) {
 	case in.Kind == bot.KindPhoto || in.Kind == bot.KindLocation:
 		c.say(c.T(s, "flows.idle.media_outside"), s.menu(c)...)
 	default:
+		if s.idleText(ctx, c, sess, in) {
+			return
+		}
 		c.say(c.T(s, "flows.idle.unknown"), s.menu(c)...)
 	}
 }
@@ -123,6 +129,8 @@ func (s *Service) engineTurn(ctx context.Context, c *call, sess *Session, o Outc
 		s.finishReport(ctx, c, sess, o.Finished)
 	case flowInvite:
 		s.finishInvite(ctx, c, sess, o.Finished)
+	default:
+		s.finishTool(ctx, c, sess, o.Finished)
 	}
 }
 
@@ -161,6 +169,15 @@ func (s *Service) runCommand(ctx context.Context, c *call, sess *Session, cmd pa
 			s.onboardPrompt(c)
 			return
 		}
+		if h := s.denied[cmd.spec.Name]; h != nil && c.person.Active {
+			msgs, err := h(ctx, Call{Update: c.u, Person: *c.person, Lang: c.lang, Args: cmd.args})
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			c.out.Replies = append(c.out.Replies, msgs...)
+			return
+		}
 		c.say(c.T(s, "flows.cmd.not_allowed"), s.menu(c)...)
 		return
 	}
@@ -195,12 +212,17 @@ func (s *Service) runCommand(ctx context.Context, c *call, sess *Session, cmd pa
 			s.cmdMenu(c)
 			break
 		}
-		msgs, err := h(ctx, Call{Update: c.u, Person: *c.person, Lang: c.lang, Args: cmd.args})
+		hc := Call{Update: c.u, Person: *c.person, Lang: c.lang, Args: cmd.args, start: &toolStart{}}
+		msgs, err := h(ctx, hc)
 		if err != nil {
 			s.fail(c, err)
 			break
 		}
 		c.out.Replies = append(c.out.Replies, msgs...)
+		if hc.start.name != "" {
+			s.startTool(ctx, c, sess, *hc.start)
+			aboutDraft = true
+		}
 	}
 	if !aboutDraft {
 		s.resumeNote(c, sess)
@@ -228,6 +250,9 @@ func (s *Service) draftLabel(d *Draft, lang string) string {
 	}
 	if d.Flow == flowInvite {
 		return s.tr.T(lang, "flows.invite.name")
+	}
+	if tl, ok := s.eng.tool(d.Flow); ok {
+		return tl.Label(lang)
 	}
 	return s.tr.T(lang, "flows.report.name")
 }

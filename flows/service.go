@@ -157,6 +157,9 @@ type Service struct {
 
 	commands []CommandSpec
 	handlers map[string]CommandHandler
+	ext      extensions // see extend.go
+	// denied answers refused commands of other packages (see tool.go).
+	denied map[string]CommandHandler
 }
 
 // NewService returns a Service. Deps.Store, Sessions, Sender and Text are required.
@@ -327,12 +330,19 @@ func (s *Service) handle(ctx context.Context, u bot.Update) error {
 
 	// After a notice about the lost report, an answer meant for it has
 	// nothing to go to; a command still runs.
-	if !noticed || s.isCommand(u) {
+	switch {
+	case replayed(u, sess):
+		// This update's turn was saved, but the process died before its
+		// replies left and the journal replays it: ask the current question
+		// again rather than apply the answer a second time, to the next one.
+		c.out.Replies = append(c.out.Replies, s.eng.Ask(sess, c.lang, c.now).Replies...)
+	case !noticed || s.isCommand(u):
 		s.route(ctx, c, sess)
 	}
 	routeErr := errors.Join(c.errs...)
 
 	sess.Seen = c.now
+	sess.Last = u.ID
 	if rec.Version != 0 || !sess.empty() {
 		sess.Lang = c.lang
 		data, err := sess.encode()
@@ -358,6 +368,13 @@ func (s *Service) handle(ctx context.Context, u bot.Update) error {
 	return err
 }
 
+// replayed reports whether u is the update whose turn the session saved last,
+// with a draft still open. Taps are left out: they carry the draft's step and
+// sequence, so a repeated tap is recognised by the engine already.
+func replayed(u bot.Update, sess *Session) bool {
+	return u.ID != "" && u.ID == sess.Last && sess.Draft != nil && u.Kind != bot.KindCallback
+}
+
 // isCommand reports whether the update is a command (typed or a command button).
 func (s *Service) isCommand(u bot.Update) bool {
 	text := u.Text
@@ -373,7 +390,7 @@ func (s *Service) isCommand(u bot.Update) bool {
 
 // empty reports whether the session holds nothing worth storing.
 func (s *Session) empty() bool {
-	return s.Draft == nil && len(s.Pending) == 0 && len(s.Sent) == 0 && s.Lang == ""
+	return s.Draft == nil && len(s.Pending) == 0 && len(s.Sent) == 0 && s.Lang == "" && s.Prompt == nil
 }
 
 // refreshWho keeps the session's copy of the linked person current, and

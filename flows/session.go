@@ -36,11 +36,16 @@ type Session struct {
 	// Pending are confirmed reports the database could not take yet; Tick
 	// retries them.
 	Pending []Pending `json:"pending,omitempty"`
+	// Prompt is a typed answer an extension waits for (see extend.go).
+	Prompt *Prompt `json:"prompt,omitempty"`
 	// Sent remembers the last confirmed reports, newest last, so a second tap
 	// on an old confirm button can answer with the same reference number.
 	Sent []Receipt `json:"sent,omitempty"`
 	// Seen is when the user last did something in this chat.
 	Seen time.Time `json:"seen"`
+	// Last is the id of the update whose turn was saved last, so that a
+	// replay of it after a crash is not applied twice.
+	Last string `json:"last,omitempty"`
 }
 
 // Who is the person a chat is linked to, as last read from the store.
@@ -70,6 +75,8 @@ type Draft struct {
 	Answers map[string]Answer `json:"answers,omitempty"`
 	// Invite is the invite code an invite flow redeems.
 	Invite string `json:"invite,omitempty"`
+	// Data is what a tool (see tool.go) was started with.
+	Data map[string]string `json:"data,omitempty"`
 	// Reporter is who reports and for which team, fixed when the report starts.
 	ReporterID int64     `json:"reporter,omitempty"`
 	TeamID     int64     `json:"team,omitempty"`

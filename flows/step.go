@@ -65,6 +65,7 @@ var stepTypes = map[string]stepType{
 	campaign.QYesNo:    yesNoStep{},
 	stepConfirm:        confirmStep{},
 	stepPhone:          phoneStep{},
+	stepTime:           timeStep{},
 }
 
 // fromQuestion resolves a campaign question for lang.

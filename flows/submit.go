@@ -54,7 +54,7 @@ func permanent(err error) bool {
 // save writes the report; the idempotency key makes a repeat harmless.
 func (s *Service) save(ctx context.Context, rep Report) (int64, error) {
 	sub := rep.Submission()
-	if _, err := s.st.CreateSubmission(ctx, &sub, rep.Source); err != nil {
+	if _, err := s.submitter().CreateSubmission(ctx, &sub, rep.Source); err != nil {
 		return 0, fmt.Errorf("flows: save report %s: %w", rep.Key, err)
 	}
 	return sub.ID, nil
