@@ -29,6 +29,10 @@ Usage:
   anttbot import [--config FILE] FILE     import the organisation from .xlsx or .csv
   anttbot invite [--config FILE] --unit ID --role ROLE [--valid 72h]
                                           create a single-use invite code
+  anttbot report [--config FILE] --unit ID|NAME --period P --format text|png|xlsx [--out FILE]
+                                          a unit's scorecard against the campaign's targets
+  anttbot schedule [--config FILE] list | run JOB [--period P] [--dry-run]
+                                          the scheduled jobs: next and last runs, or run one now
   anttbot healthcheck [--config FILE]     exit 0 when the local service answers /healthz
   anttbot version                         print the version
 
@@ -50,6 +54,10 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return cmdImport(ctx, args, env, stdout, stderr)
 	case "invite":
 		return cmdInvite(ctx, args, env, stdout, stderr)
+	case "report":
+		return cmdReport(ctx, args, env, stdout, stderr)
+	case "schedule":
+		return cmdSchedule(ctx, args, env, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, args, env, stderr)
 	case "version", "--version", "-v":

@@ -224,3 +224,45 @@ func loadConfigForTest(t *testing.T, env []string) (config.Config, []string, boo
 	}
 	return cfg, rest, ok
 }
+
+func TestReportAndScheduleCommands(t *testing.T) {
+	env := []string{"ANTTBOT_DATABASE_DRIVER=sqlite", "ANTTBOT_DATABASE_DSN=" + filepath.Join(t.TempDir(), "org.db")}
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"import", "../../examples/to-chuc-mau.csv"}, env, &out, &errb); code != 0 {
+		t.Fatalf("import: %s", errb.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"report", "--unit", "Tỉnh Hải Dương", "--period", "dot2", "--format", "text"}, env, &out, &errb); code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "Đợt 2") || !strings.Contains(out.String(), "Tỉnh Hải Dương") {
+		t.Fatalf("report text should be the province scorecard for Đợt 2:\n%s", out.String())
+	}
+	png := filepath.Join(t.TempDir(), "chart.png")
+	if code := run(ctx, []string{"report", "--unit", "Tỉnh Hải Dương", "--period", "ca", "--format", "png", "--out", png}, env, &out, &errb); code != 0 {
+		t.Fatalf("report png: %s", errb.String())
+	}
+	if data, err := os.ReadFile(png); err != nil || !bytes.HasPrefix(data, []byte("\x89PNG")) {
+		t.Fatalf("report --format png wrote no PNG: %v", err)
+	}
+	if code := run(ctx, []string{"report", "--unit", "Tỉnh Hải Dương", "--period", "dot9"}, env, &out, &errb); code == 0 {
+		t.Fatal("an unknown period must fail")
+	}
+	out.Reset()
+	if code := run(ctx, []string{"schedule", "list"}, env, &out, &errb); code != 0 {
+		t.Fatalf("schedule list: exit %d\n%s", code, errb.String())
+	}
+	for _, job := range []string{"leader_reminder", "police_digest", "phase_summary"} {
+		if !strings.Contains(out.String(), job) {
+			t.Errorf("schedule list should show %s:\n%s", job, out.String())
+		}
+	}
+	out.Reset()
+	if code := run(ctx, []string{"schedule", "run", "leader_reminder", "--period", "2025-03", "--dry-run"}, env, &out, &errb); code != 0 {
+		t.Fatalf("schedule dry run: exit %d\n%s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "Nhắc việc tháng 03/2025") {
+		t.Fatalf("dry run should print the reminders it would send:\n%s", out.String())
+	}
+}
