@@ -62,6 +62,8 @@ type Result struct {
 	Note string
 	// DryRun is true when nothing was queued or recorded.
 	DryRun bool
+	// Took is how long the run took, from computing to queueing (not for dry runs).
+	Took time.Duration
 }
 
 // Send is one queued message with a description of its recipient.

@@ -554,7 +554,8 @@ func (s *Scheduler) run(ctx context.Context, e *entry, p Period, dryRun bool) (r
 		}
 		return Result{}, fmt.Errorf("scheduler: %s %s: record and queue: %w", name, p.Key, err)
 	}
-	log.Info("job ran", "sends", len(jobs), "note", res.Note, "due", p.Due, "took", s.deps.Now().Sub(started))
+	res.Took = s.deps.Now().Sub(started)
+	log.Info("job ran", "sends", len(jobs), "note", res.Note, "due", p.Due, "took", res.Took)
 	if s.deps.OnRun != nil {
 		s.deps.OnRun(res)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/anttbot/anttbot/bot/telegram"
 	"github.com/anttbot/anttbot/bot/zalo"
 	"github.com/anttbot/anttbot/flows"
+	"github.com/anttbot/anttbot/metrics"
 	"github.com/anttbot/anttbot/ratelimit"
 	"github.com/anttbot/anttbot/session"
 	"github.com/anttbot/anttbot/store"
@@ -30,8 +31,12 @@ type components struct {
 	Telegram   *telegram.Adapter
 	Zalo       *zalo.Adapter
 	Demo       *store.DemoOrg
+	Metrics    *metrics.Metrics
+	opsComponents
 
 	rateLimiter ratelimit.Limiter
+	inboundRule *ratelimit.Rule
+	inbound     bot.Submitter // the dispatcher behind the per-user inbound rate limit
 }
 
 // channelSet maps channel names to adapters; it is the flows' Sender.
@@ -100,18 +105,21 @@ func (a *App) build(ctx context.Context) error {
 	})
 
 	journal := newStoreJournal(a.Store, replicaName(), a.Now)
+	a.Metrics = a.newMetrics()
 	a.Dispatcher = bot.NewDispatcher(a.Flows, journal, a.Log, bot.DispatcherOptions{
 		OnPanic: a.tellGenericError,
+		Observe: a.observeUpdate,
 	})
 	// The dispatcher drains before the store closes (closers run in reverse).
 	a.closers = append(a.closers, a.Dispatcher.Close)
+	a.inbound = a.throttled()
 
 	if err := a.buildChannels(); err != nil {
 		return err
 	}
 	if cfg.Simulator.Enabled || a.demoMode() {
 		a.Simulator = simulator.New(
-			simulator.SubmitFunc(a.Dispatcher.Submit),
+			simulator.SubmitFunc(a.inbound.Submit),
 			demoPeople{a},
 			simulator.WithTranslator(a.Catalog),
 			simulator.WithLogger(a.Log),
@@ -120,7 +128,8 @@ func (a *App) build(ctx context.Context) error {
 		a.closers = append(a.closers, func(context.Context) error { a.Simulator.Close(); return nil })
 		a.mux.Handle("/", a.Simulator.Handler())
 	}
-	return nil
+	a.instrument()
+	return a.buildOps(ctx)
 }
 
 // demoMode reports whether the demo organisation is loaded: only on embedded defaults.
@@ -142,6 +151,9 @@ func (a *App) start(ctx context.Context) {
 	a.goBG(func() { a.Dispatcher.Run(ctx) })
 	a.goBG(func() { a.tickLoop(ctx) })
 	a.startChannels(ctx)
+	if err := a.startOps(ctx); err != nil {
+		a.Log.Error("start background work", "err", err)
+	}
 }
 
 // tickLoop lets the flows send idle reminders and retry saves the database refused.

@@ -268,6 +268,11 @@ func testTelegramMode(t *testing.T, mode string) {
 	if ref == "" {
 		t.Fatalf("confirmation without #number: %q", done.Text)
 	}
+	// The commune police officer gets the tip at once, with its reference and action buttons.
+	push := officer.waitFor(ref)
+	if _, ok := push.Buttons["Tiếp nhận"]; !ok && len(push.Buttons) == 0 {
+		t.Fatalf("the officer's copy of %s has no action buttons: %+v", ref, push)
+	}
 	ctx := context.Background()
 	count := func() int64 {
 		n, err := a.Store.CountSubmissions(ctx, store.CountFilter{Kinds: []string{"tip"}})

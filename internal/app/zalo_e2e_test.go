@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anttbot/anttbot/bot"
 	"github.com/anttbot/anttbot/bot/zalo/zalotest"
+	"github.com/anttbot/anttbot/delivery"
 	"github.com/anttbot/anttbot/internal/testenv"
 	"github.com/anttbot/anttbot/store"
 )
@@ -178,9 +180,16 @@ func TestZaloEndToEnd(t *testing.T) {
 
 	member.say("báo cáo")
 	member.tap(member.waitFor("Bạn muốn báo cáo việc gì"), "Nguồn tin")
-	if n := len(fake.Requests("/v4/oa/access_token")) - tokensBefore; n != 1 {
+	// The fake records the rejected send too, so wait for the refresh itself.
+	refreshes := func() int { return len(fake.Requests("/v4/oa/access_token")) - tokensBefore }
+	for deadline := time.Now().Add(10 * time.Second); refreshes() == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	member.waitFor("Tin này về việc gì") // the flow went on after the refresh
+	if n := refreshes(); n != 1 {
 		t.Fatalf("%d token refreshes after the token expired, want exactly 1", n)
 	}
+	member.seen = 0
 	member.tap(member.waitFor("Tin này về việc gì"), "Người lạ")
 	member.waitFor("Chuyện gì đã xảy ra")
 	member.say("Có 3 người lạ hỏi mua xe máy cũ không giấy tờ 🛵")
@@ -196,6 +205,8 @@ func TestZaloEndToEnd(t *testing.T) {
 	if !refRE.MatchString(done.Text) {
 		t.Fatalf("confirmation without #number: %q", done.Text)
 	}
+	// The commune police officer receives the tip on Zalo.
+	officer.waitFor(refRE.FindString(done.Text))
 	count := func() int64 {
 		n, err := a.Store.CountSubmissions(ctx, store.CountFilter{Kinds: []string{"tip"}})
 		testenv.Must(t, "count", err)
@@ -216,4 +227,35 @@ func TestZaloEndToEnd(t *testing.T) {
 	}
 	member.say("cuatoi")
 	member.waitFor("Nguồn tin")
+
+	// A scheduled message to a user silent for more than 7 days is not fired
+	// into an error: with no ZNS template it is recorded as unreachable.
+	person, ident, err := a.Store.PersonByIdentity(ctx, "zalo", member.id)
+	testenv.Must(t, "member", err)
+	testenv.Must(t, "age the interaction", a.Store.DB().Model(&store.Identity{}).Where("id = ?", ident.ID).
+		Update("last_seen_at", time.Now().Add(-8*24*time.Hour)).Error)
+	sentBefore := len(fake.Requests("/v3.0/oa/message/cs"))
+	testenv.Must(t, "enqueue", delivery.EnqueueNow(ctx, a.Store, delivery.Job{
+		To: delivery.ToPerson(person.ID), Kind: "reminder", Scheduled: true,
+		Message: bot.Message{Text: "Nhắc việc tháng"},
+	}))
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		entries, err := a.Store.AuditEntries(ctx, "person", fmt.Sprint(person.ID))
+		testenv.Must(t, "audit", err)
+		found := false
+		for _, e := range entries {
+			if e.Action == "delivery.unreachable" {
+				found = true
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no delivery.unreachable audit for the silent Zalo user; audit: %+v", entries)
+		}
+	}
+	if n := len(fake.Requests("/v3.0/oa/message/cs")) - sentBefore; n != 0 {
+		t.Fatalf("%d consultation messages fired at a user outside the 7-day window", n)
+	}
 }
