@@ -88,7 +88,7 @@ func (a *App) build(ctx context.Context) error {
 	}
 
 	a.Flows = flows.NewService(flows.Deps{
-		Store:    a.Store,
+		Store:    menuStore{Store: a.Store, a: a},
 		Sessions: a.Sessions,
 		Sender:   a.Channels,
 		Text:     a.Catalog,

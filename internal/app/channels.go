@@ -104,6 +104,7 @@ func (a *App) buildChannels() error {
 // startChannels runs the receivers and the Zalo token refresher.
 func (a *App) startChannels(ctx context.Context) {
 	if a.Telegram != nil {
+		a.goBG(func() { a.setDefaultMenus(ctx) })
 		a.goBG(func() {
 			if err := a.Telegram.Run(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("telegram stopped", "err", err)

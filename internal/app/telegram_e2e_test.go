@@ -248,6 +248,9 @@ func testTelegramMode(t *testing.T, mode string) {
 				t.Fatalf("secret %q: webhook answered %s, want 401", secret, resp.Status)
 			}
 		}
+		for deadline := time.Now().Add(10 * time.Second); fake.Webhook() == nil && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if w := fake.Webhook(); w == nil || w.URL != cfg.Telegram.WebhookURL {
 			t.Fatalf("setWebhook not called with the configured URL: %+v", w)
 		}
@@ -262,6 +265,33 @@ func testTelegramMode(t *testing.T, mode string) {
 	}
 	officer.waitFor("Trần Văn Công")
 	member.waitFor("Nguyễn Văn An")
+
+	// Menus: members' commands for every private chat in each language, and
+	// the officer's chat gets the police commands once linked.
+	menu := func(scope, lang string) string {
+		var last string
+		for _, c := range fake.Calls("setMyCommands") {
+			if c.OK() && strings.Contains(c.Fields["scope"], scope) && c.Fields["language_code"] == lang {
+				last = c.Fields["commands"]
+			}
+		}
+		return last
+	}
+	for deadline := time.Now().Add(10 * time.Second); (menu(`5001`, "") == "" || menu(`5002`, "") == "") && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if m := menu("all_private_chats", "vi"); !strings.Contains(m, `"baocao"`) {
+		t.Errorf("default Vietnamese menu = %s, want the member commands", m)
+	}
+	if m := menu("all_private_chats", "en"); !strings.Contains(m, `"baocao"`) {
+		t.Errorf("default English menu = %s", m)
+	}
+	if m := menu(`5001`, ""); !strings.Contains(m, `"solieu"`) || strings.Contains(m, `"baocao"`) {
+		t.Errorf("the officer's menu = %s, want police commands and no /baocao", m)
+	}
+	if m := menu(`5002`, ""); !strings.Contains(m, `"baocao"`) || strings.Contains(m, `"solieu"`) {
+		t.Errorf("the member's menu = %s, want member commands only", m)
+	}
 
 	confirm, done := reportTip(t, member)
 	ref := refRE.FindString(done.Text)
