@@ -81,27 +81,44 @@ func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	if err != nil {
 		return bot.Sent{}, err
 	}
+	if len(parts) == 0 {
+		return bot.Sent{}, nil
+	}
+	// Typed replies are read against the choices of the latest message only.
+	// They are remembered before the message goes out: a user answering the
+	// instant it arrives must find them (and on failure the previous ones
+	// come back, since the user never saw these).
+	prev, hadPrev, _ := a.choices.Recall(ctx, m.ChatID)
+	a.offer(ctx, m.ChatID, choices)
 	var sent bot.Sent
 	for _, p := range parts {
 		id, err := a.sendCS(ctx, m.ChatID, p)
 		if err != nil {
+			if sent.MessageID == "" {
+				if hadPrev {
+					a.offer(ctx, m.ChatID, &prev)
+				} else {
+					a.offer(ctx, m.ChatID, nil)
+				}
+			}
 			return sent, err
 		}
 		sent.MessageID = id
 	}
-	if len(parts) == 0 {
-		return sent, nil
-	}
-	// Typed replies are read against the choices of the latest message only.
+	return sent, nil
+}
+
+// offer records the choices a typed reply of this user may pick from (nil: none).
+func (a *Adapter) offer(ctx context.Context, userID string, choices *Choices) {
+	var err error
 	if choices != nil {
-		err = a.choices.Remember(ctx, m.ChatID, *choices)
+		err = a.choices.Remember(ctx, userID, *choices)
 	} else {
-		err = a.choices.Forget(ctx, m.ChatID)
+		err = a.choices.Forget(ctx, userID)
 	}
 	if err != nil {
 		a.log.Warn("update offered choices", "err", err)
 	}
-	return sent, nil
 }
 
 // sendCS posts one CS message and returns its message id.
