@@ -285,3 +285,26 @@ func TestLanguage(t *testing.T) {
 		mustContain(t, s2.text("/start"), "Xin chào!")
 	})
 }
+
+func TestNeedsTouch(t *testing.T) {
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	gone := now.Add(-time.Hour)
+	tests := []struct {
+		name  string
+		ident *store.Identity
+		want  bool
+	}{
+		{"unknown identity", nil, true},
+		{"seen seconds ago", &store.Identity{LastSeenAt: now.Add(-10 * time.Second)}, false},
+		{"seen a minute ago", &store.Identity{LastSeenAt: now.Add(-time.Minute)}, true},
+		{"seen seconds ago but marked unreachable", &store.Identity{LastSeenAt: now.Add(-time.Second), UnreachableAt: &gone}, true},
+		{"clock went back", &store.Identity{LastSeenAt: now.Add(time.Hour)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := needsTouch(tt.ident, now); got != tt.want {
+				t.Fatalf("needsTouch = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

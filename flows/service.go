@@ -360,7 +360,7 @@ func (s *Service) handle(ctx context.Context, u bot.Update) error {
 		}
 	}
 	err = errors.Join(routeErr, s.send(ctx, c))
-	if c.person != nil && c.dbErr == nil {
+	if c.person != nil && c.dbErr == nil && needsTouch(c.ident, c.now) {
 		if terr := s.st.TouchIdentity(ctx, u.Channel, u.UserID, c.now); terr != nil {
 			s.log.Debug("touch identity", "channel", u.Channel, "err", terr)
 		}
@@ -512,4 +512,19 @@ func (s *Service) input(u bot.Update) (Input, *problem) {
 	}
 	in.Text = t
 	return in, p
+}
+
+// touchEvery is how stale an identity's last-seen time may get before an
+// update refreshes it: a write per message cost a fifth of the CPU of a flow
+// step, and nothing needs it to the second (the Zalo window counts in days).
+const touchEvery = time.Minute
+
+// needsTouch reports whether the identity's last-seen time should be written:
+// it is older than touchEvery, or the identity is marked unreachable (a
+// message from the user proves it reachable again).
+func needsTouch(ident *store.Identity, now time.Time) bool {
+	if ident == nil {
+		return true
+	}
+	return ident.UnreachableAt != nil || now.Sub(ident.LastSeenAt) >= touchEvery || now.Before(ident.LastSeenAt)
 }
