@@ -60,3 +60,5 @@ func sqliteConfig(t *testing.T) config.Config {
 }
 
 var refRE = regexp.MustCompile(`#\d+`)
+
+func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
