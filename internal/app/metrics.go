@@ -125,12 +125,20 @@ func (c retryingChannel) Send(ctx context.Context, m bot.Message) (bot.Sent, err
 	pause := c.first
 	for attempt := 1; ; attempt++ {
 		s, err := c.Channel.Send(ctx, m)
-		if err == nil || !errors.Is(err, bot.ErrTemporary) || attempt >= c.attempts || ctx.Err() != nil {
+		// Flood control (429) is retried too, after the time the platform asked
+		// for: a direct reply has no queue behind it, so giving up would lose it.
+		var rl *bot.RateLimitedError
+		limited := errors.As(err, &rl)
+		if err == nil || !(errors.Is(err, bot.ErrTemporary) || limited) || attempt >= c.attempts || ctx.Err() != nil {
 			return s, err
 		}
 		// The tap was acknowledged by the first attempt; a second answer would fail.
 		m.AnswerCallbackID, m.CallbackText = "", ""
-		t := time.NewTimer(pause)
+		wait := pause
+		if limited && rl.RetryAfter > wait {
+			wait = rl.RetryAfter
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -58,6 +58,14 @@ func TestFaultPlatformErrors(t *testing.T) {
 		})
 	}
 
+	// More 429s in a row on one reply than the adapter's own attempts: the
+	// reply still arrives (the channel wrapper waits retry_after and sends again).
+	fake.Fail("sendMessage", 4, telegramtest.TooManyRequests(1))
+	an.say("/baocao")
+	an.waitFor("Bạn muốn báo cáo việc gì")
+	an.say("/huy")
+	an.waitFor("Đã hủy")
+
 	// What happened is visible on /metrics.
 	code, body := getStatus(t, base, cfg.Metrics.Path)
 	if code != http.StatusOK {
