@@ -61,17 +61,35 @@ func (s *Store) SetPersonLocale(ctx context.Context, personID int64, locale stri
 }
 
 // PersonByIdentity returns the person linked to a platform account.
+// It runs on every incoming update, so it is one joined query.
 func (s *Store) PersonByIdentity(ctx context.Context, channel, externalID string) (Person, Identity, error) {
-	var id Identity
-	if err := first(s.q(ctx).Where("channel = ? AND external_id = ?", channel, externalID), &id); err != nil {
+	var rows []personIdentity
+	err := s.q(ctx).Table("identities AS i").Select(personIdentityColumns).
+		Joins("JOIN people AS p ON p.id = i.person_id").
+		Where("i.channel = ? AND i.external_id = ?", channel, externalID).
+		Limit(1).Scan(&rows).Error
+	if err != nil {
 		return Person{}, Identity{}, fmt.Errorf("store: identity %s:%s: %w", channel, externalID, err)
 	}
-	p, err := s.PersonByID(ctx, id.PersonID)
-	if err != nil {
-		return Person{}, Identity{}, err
+	if len(rows) == 0 {
+		return Person{}, Identity{}, fmt.Errorf("store: identity %s:%s: %w", channel, externalID, ErrNotFound)
 	}
-	return p, id, nil
+	r := rows[0]
+	return r.Person, r.Identity, nil
 }
+
+// personIdentity is one row of PersonByIdentity's join.
+type personIdentity struct {
+	Person   Person   `gorm:"embedded;embeddedPrefix:p_"`
+	Identity Identity `gorm:"embedded;embeddedPrefix:i_"`
+}
+
+const personIdentityColumns = `p.id AS p_id, p.name AS p_name, p.phone AS p_phone, p.role AS p_role,
+	p.unit_id AS p_unit_id, p.locale AS p_locale, p.active AS p_active,
+	p.created_at AS p_created_at, p.updated_at AS p_updated_at,
+	i.id AS i_id, i.person_id AS i_person_id, i.channel AS i_channel, i.external_id AS i_external_id,
+	i.chat_id AS i_chat_id, i.locale AS i_locale, i.linked_at AS i_linked_at, i.last_seen_at AS i_last_seen_at,
+	i.unreachable_at AS i_unreachable_at, i.unreachable_reason AS i_unreachable_reason`
 
 // LinkIdentity links a platform account to a person; calling it again is
 // harmless (it refreshes chat id, locale when given, last seen, and clears

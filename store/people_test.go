@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -136,6 +137,19 @@ func TestIdentities(t *testing.T) {
 		must(t, "by identity", err)
 		if p.ID != leader.ID || got.ID != id.ID {
 			t.Fatalf("PersonByIdentity = %d, %+v", p.ID, got)
+		}
+		// The joined query reads every field as the separate queries do.
+		byID, err := s.PersonByID(ctx, leader.ID)
+		must(t, "by id", err)
+		if !reflect.DeepEqual(p, byID) {
+			t.Fatalf("PersonByIdentity person = %+v, PersonByID = %+v", p, byID)
+		}
+		idents, err := s.IdentitiesOf(ctx, []int64{leader.ID})
+		must(t, "identities", err)
+		for _, want := range idents {
+			if want.ID == got.ID && !reflect.DeepEqual(got, want) {
+				t.Fatalf("PersonByIdentity identity = %+v, IdentitiesOf = %+v", got, want)
+			}
 		}
 		if _, _, err := s.PersonByIdentity(ctx, store.ChannelTelegram, "nobody"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown identity: %v", err)
