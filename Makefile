@@ -17,6 +17,8 @@ lint:
 
 test: lint
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	# Skipped under -race for speed; it renders every scheduled message in both languages.
+	$(GO) test -count=1 -run '^TestExamples$$' ./scheduler/
 	./scripts/fuzz.sh 10s
 
 # Longer fuzzing on demand: make fuzz FUZZTIME=5m
