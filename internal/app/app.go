@@ -143,9 +143,6 @@ type readyCheck struct {
 	check func(context.Context) error
 }
 
-// Handler returns the HTTP handler (for tests that do not listen).
-func (a *App) Handler() http.Handler { return a.mux }
-
 // Addr returns the address the HTTP server listens on, once Run has started.
 func (a *App) Addr() string {
 	if a.listener == nil {
