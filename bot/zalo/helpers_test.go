@@ -20,6 +20,7 @@ import (
 
 	"github.com/anttbot/anttbot/bot"
 	"github.com/anttbot/anttbot/bot/zalo/zalotest"
+	"github.com/anttbot/anttbot/internal/testenv"
 )
 
 // Identities used by the fixtures in testdata/webhook.
@@ -132,7 +133,7 @@ type harness struct {
 	sub   *recordingSubmitter
 	touch *touchRecorder
 	store *MemoryTokenStore
-	logs  *syncBuffer
+	logs  *testenv.Buffer
 }
 
 type harnessOpt func(*Config)
@@ -157,7 +158,7 @@ func newHarnessWith(t *testing.T, srv *zalotest.Server, store *MemoryTokenStore,
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := &harness{srv: srv, sub: &recordingSubmitter{}, touch: &touchRecorder{}, store: store, logs: &syncBuffer{}}
+	h := &harness{srv: srv, sub: &recordingSubmitter{}, touch: &touchRecorder{}, store: store, logs: &testenv.Buffer{}}
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := New(cfg, h.sub, store,
 		WithTranslator(loadCatalogue(t)),
@@ -217,24 +218,6 @@ func sameJSON(t *testing.T, got []byte, want string) bool {
 	gb, _ := json.Marshal(g)
 	wb, _ := json.Marshal(w)
 	return bytes.Equal(gb, wb)
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestLocaleKeysMatch(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/anttbot/anttbot/bot"
 	"github.com/anttbot/anttbot/bot/zalo/zalotest"
+	"github.com/anttbot/anttbot/internal/testenv"
 )
 
 func withBootstrap(rt string) harnessOpt { return func(c *Config) { c.RefreshToken = rt } }
@@ -359,7 +360,7 @@ func TestRunKeepsTokensFresh(t *testing.T) {
 
 func TestTokenPairNeverPrintsTokens(t *testing.T) {
 	p := TokenPair{AccessToken: "at-very-secret", RefreshToken: "rt-very-secret", ExpiresAt: testNow}
-	var logs syncBuffer
+	var logs testenv.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "pair", p)
 	for _, out := range []string{fmt.Sprint(p), fmt.Sprintf("%v %+v %s", p, p, p), logs.String()} {
 		if strings.Contains(out, "very-secret") {

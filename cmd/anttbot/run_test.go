@@ -36,7 +36,7 @@ func TestServeStartsOnEmbeddedDefaults(t *testing.T) {
 	// an empty working directory so ./data is the test's own.
 	t.Chdir(t.TempDir())
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr bytes.Buffer
+	var stderr testenv.Buffer // the service logs into it while the test reads
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"serve"}, nil, &bytes.Buffer{}, &stderr) }()
 	defer func() {

@@ -45,7 +45,7 @@ func TestKill9MidFlow(t *testing.T) {
 		"ANTTBOT_TELEGRAM_MODE=webhook", "ANTTBOT_TELEGRAM_WEBHOOK_URL=https://bot.example.org:8443/telegram/webhook",
 		"ANTTBOT_TELEGRAM_WEBHOOK_SECRET="+secret,
 	)
-	var logs bytes.Buffer
+	var logs testenv.Buffer // the process copies its output in while the test reads
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = env
