@@ -139,7 +139,13 @@ func New(cfg Config, sub Submitter, opts ...Option) (*Adapter, error) {
 	if a.http == nil {
 		// No client timeout: every call carries its own deadline, and a long
 		// poll must be allowed to last PollTimeout.
-		a.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		// Enough idle connections for the replies and queued messages that go
+		// out at once: the default of two per host makes a busy bot dial and
+		// close a connection for most calls.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 128
+		t.MaxIdleConnsPerHost = 64
+		a.http = &http.Client{Transport: t}
 	} else if c, ok := a.http.(*http.Client); ok && c.Timeout > 0 && c.Timeout <= cfg.PollTimeout+5*time.Second {
 		return nil, fmt.Errorf("telegram: HTTP client timeout %s must exceed poll timeout %s by more than 5s, or be 0", c.Timeout, cfg.PollTimeout)
 	}

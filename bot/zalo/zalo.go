@@ -195,7 +195,7 @@ func New(cfg Config, sub Submitter, tokens TokenStore, opts ...Option) (*Adapter
 	a := &Adapter{
 		cfg:           cfg,
 		sub:           sub,
-		client:        &http.Client{Timeout: 15 * time.Second},
+		client:        &http.Client{Timeout: 15 * time.Second, Transport: apiTransport()},
 		log:           slog.Default(),
 		now:           time.Now,
 		waiter:        noWait{},
@@ -245,3 +245,13 @@ func (noWait) Wait(context.Context, string) error { return nil }
 type noRecorder struct{}
 
 func (noRecorder) Touch(context.Context, string, time.Time) error { return nil }
+
+// apiTransport keeps enough idle connections to the OA API for the replies
+// and queued messages that go out at once: the default of two per host makes
+// a busy bot dial and close a connection for most calls.
+func apiTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 128
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
