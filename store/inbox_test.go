@@ -167,3 +167,85 @@ func TestInboxConcurrentClaim(t *testing.T) {
 		}
 	})
 }
+
+func TestInboxBatch(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		t0 := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+		_, err := s.InboxAppend(ctx, "telegram", "1", "55", []byte(`{"a":1}`), t0, "replica-a")
+		must(t, "append 1", err)
+		ev := func(ch, id string) store.InboxEvent {
+			return store.InboxEvent{Channel: ch, UpdateID: id, ChatID: "c-" + id, Payload: []byte(`{"id":"` + id + `"}`),
+				ReceivedAt: t0.Add(time.Second), ClaimedBy: "replica-b"}
+		}
+		// 1 is known, 2 appears twice in the batch, 3 is new, zalo:1 is another update.
+		batch := []store.InboxEvent{ev("telegram", "1"), ev("telegram", "2"), ev("telegram", "3"), ev("telegram", "2"), ev("zalo", "1")}
+		batch[4].Payload = nil
+		fresh, err := s.InboxAppendMany(ctx, batch)
+		must(t, "append many", err)
+		if want := []bool{false, true, true, false, true}; !slices.Equal(fresh, want) {
+			t.Fatalf("fresh = %v, want %v", fresh, want)
+		}
+		if _, err := s.InboxAppendMany(ctx, []store.InboxEvent{ev("telegram", "9"), {Channel: "telegram"}}); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("an event without id: %v", err)
+		}
+		if fresh, err := s.InboxAppendMany(ctx, nil); err != nil || len(fresh) != 0 {
+			t.Fatalf("empty batch = %v, %v", fresh, err)
+		}
+
+		found, err := s.InboxDoneMany(ctx, []store.InboxKey{{"telegram", "2"}, {"telegram", "nope"}, {"zalo", "1"}}, t0.Add(time.Minute))
+		must(t, "done many", err)
+		if want := []bool{true, false, true}; !slices.Equal(found, want) {
+			t.Fatalf("found = %v, want %v", found, want)
+		}
+		// What is left unprocessed is exactly 1 and 3, with their data; 9 was never written.
+		evs, err := s.InboxClaimStale(ctx, "replica-c", t0.Add(time.Hour), 10)
+		must(t, "claim stale", err)
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.Channel+":"+e.UpdateID+":"+e.ChatID+":"+string(e.Payload)+":"+e.ReceivedAt.UTC().Format(time.TimeOnly))
+		}
+		want := []string{`telegram:1:55:{"a":1}:08:00:00`, `telegram:3:c-3:{"id":"3"}:08:00:01`}
+		if !slices.Equal(got, want) {
+			t.Fatalf("unprocessed = %v, want %v", got, want)
+		}
+		n, err := s.InboxPurge(ctx, t0.Add(time.Hour))
+		must(t, "purge", err)
+		if n != 2 {
+			t.Fatalf("purged %d, want the 2 marked done", n)
+		}
+	})
+}
+
+func TestInboxBatchConcurrentWithSingle(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store) {
+		ctx := ctxT(t)
+		at := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+		// Two replicas journal the same ids at once, one row by row, the other in a batch:
+		// every id is fresh exactly once.
+		const n = 50
+		var batch []store.InboxEvent
+		for i := range n {
+			batch = append(batch, store.InboxEvent{Channel: "telegram", UpdateID: fmt.Sprint(i), ReceivedAt: at, ClaimedBy: "b"})
+		}
+		single := make([]bool, n)
+		var many []bool
+		var errMany error
+		var wg sync.WaitGroup
+		wg.Go(func() { many, errMany = s.InboxAppendMany(ctx, batch) })
+		wg.Go(func() {
+			for i := range n {
+				f, err := s.InboxAppend(ctx, "telegram", fmt.Sprint(i), "", nil, at, "a")
+				must(t, "single", err)
+				single[i] = f
+			}
+		})
+		wg.Wait()
+		must(t, "many", errMany)
+		for i := range n {
+			if single[i] == many[i] {
+				t.Fatalf("id %d: fresh by row %v, in batch %v; want exactly one", i, single[i], many[i])
+			}
+		}
+	})
+}
