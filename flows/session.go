@@ -172,6 +172,12 @@ func (e *errSessionVersion) Error() string {
 // decodeSession reads a stored session. A session of another version, or
 // one that does not parse, is reported as *errSessionVersion.
 func decodeSession(data []byte) (*Session, error) {
+	// One pass for the current version (every update reads its session);
+	// only a session of another version is read again, for its kind.
+	var s Session
+	if err := json.Unmarshal(data, &s); err == nil && s.V == SessionVersion {
+		return &s, nil
+	}
 	var head struct {
 		V     int `json:"v"`
 		Draft *struct {
@@ -181,18 +187,11 @@ func decodeSession(data []byte) (*Session, error) {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, &errSessionVersion{got: -1}
 	}
-	if head.V != SessionVersion {
-		e := &errSessionVersion{got: head.V}
-		if head.Draft != nil {
-			e.kind = head.Draft.Kind
-		}
-		return nil, e
+	e := &errSessionVersion{got: head.V}
+	if head.Draft != nil {
+		e.kind = head.Draft.Kind
 	}
-	var s Session
-	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, &errSessionVersion{got: head.V}
-	}
-	return &s, nil
+	return nil, e
 }
 
 // encode writes the session as stored JSON.
