@@ -49,10 +49,15 @@ func (t *Tips) NotifyTx(ctx context.Context, tx *store.Store, sub store.Submissi
 	return t.pushFrom(ctx, tx, sub, levels, 0, "", t.now())
 }
 
-// level is one step of a tip's police chain and its reachable officers.
+// level is one step of a tip's police chain. Its reachable officers are
+// read when a push first needs them (withOfficers): a tip pushed to its
+// commune never reads the district's and the province's.
 type level struct {
 	level    store.Level
+	role     store.Role
+	teamID   int64
 	officers []officer
+	loaded   bool
 }
 
 // officer is a police officer with a chat the bot can reach.
@@ -96,19 +101,27 @@ func (t *Tips) chain(ctx context.Context, st *store.Store, sub store.Submission)
 		role  store.Role
 	}{store.LevelProvince, store.RoleProvincePolice})
 
-	var out []level
+	out := make([]level, 0, len(steps))
 	for _, s := range steps {
-		people, err := st.PoliceOf(ctx, team.ID, s.role)
-		if err != nil {
-			return nil, fmtErr("police chain of tip", sub.ID, err)
-		}
-		os, err := t.reachable(ctx, st, people)
-		if err != nil {
-			return nil, fmtErr("police chain of tip", sub.ID, err)
-		}
-		out = append(out, level{level: s.level, officers: os})
+		out = append(out, level{level: s.level, role: s.role, teamID: team.ID})
 	}
 	return out, nil
+}
+
+// withOfficers reads the reachable officers of lv once.
+func (t *Tips) withOfficers(ctx context.Context, st *store.Store, sub store.Submission, lv *level) error {
+	if lv.loaded {
+		return nil
+	}
+	people, err := st.PoliceOf(ctx, lv.teamID, lv.role)
+	if err != nil {
+		return fmtErr("police chain of tip", sub.ID, err)
+	}
+	if lv.officers, err = t.reachable(ctx, st, people); err != nil {
+		return fmtErr("police chain of tip", sub.ID, err)
+	}
+	lv.loaded = true
+	return nil
 }
 
 // reachable keeps the people with at least one chat not marked unreachable,
@@ -160,6 +173,9 @@ func (t *Tips) lang(l string) string {
 // errAlreadyEscalated when another run escalated the tip first.
 func (t *Tips) pushFrom(ctx context.Context, tx *store.Store, sub store.Submission, levels []level, from int, reason string, now time.Time) error {
 	for i := from; i < len(levels); i++ {
+		if err := t.withOfficers(ctx, tx, sub, &levels[i]); err != nil {
+			return err
+		}
 		lv := levels[i]
 		if i > 0 {
 			why := store.EscalationNoOfficer
