@@ -266,3 +266,21 @@ func TestReportAndScheduleCommands(t *testing.T) {
 		t.Fatalf("dry run should print the reminders it would send:\n%s", out.String())
 	}
 }
+
+func TestNoChannelEnabledIsExplained(t *testing.T) {
+	// A configuration (so no demo, no simulator by default) that enables no
+	// channel would serve nobody: it must stop with a message saying what to set.
+	t.Chdir(t.TempDir())
+	var stderr testenv.Buffer
+	code := run(context.Background(), []string{"serve"}, []string{
+		"ANTTBOT_APP_HTTP_ADDR=" + freeAddr(t), "ANTTBOT_DATABASE_DRIVER=sqlite",
+	}, &bytes.Buffer{}, &stderr)
+	if code == 0 {
+		t.Fatal("a service with no channel must not start")
+	}
+	for _, want := range []string{"no channel is enabled", "telegram.enabled", "zalo.enabled", "simulator.enabled"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("message should say %q:\n%s", want, stderr.String())
+		}
+	}
+}

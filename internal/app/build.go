@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -127,6 +128,10 @@ func (a *App) build(ctx context.Context) error {
 		a.Channels[bot.ChannelSimulator] = a.Simulator
 		a.closers = append(a.closers, func(context.Context) error { a.Simulator.Close(); return nil })
 		a.mux.Handle("/", a.Simulator.Handler())
+	}
+	if len(a.Channels) == 0 {
+		return errors.New("app: no channel is enabled: set telegram.enabled or zalo.enabled (with their keys), " +
+			"or simulator.enabled to try the bot in a browser")
 	}
 	a.instrument()
 	return a.buildOps(ctx)
