@@ -44,6 +44,18 @@ func (f *Fallback) AllowAll(ctx context.Context, takes []Take) (Result, error) {
 	return f.secondary.AllowAll(ctx, takes)
 }
 
+// ReserveAll implements Reserver. A primary or secondary that cannot reserve
+// is asked AllowAll instead (see Reserver). A slot reserved on the secondary
+// during an outage is limited by this process alone, as AllowAll is.
+func (f *Fallback) ReserveAll(ctx context.Context, takes []Take, maxWait time.Duration) (Reservation, error) {
+	r, err := reserveOn(ctx, f.primary, takes, maxWait)
+	if err == nil || errCtx(err) {
+		return r, err
+	}
+	f.warn(err)
+	return reserveOn(ctx, f.secondary, takes, maxWait)
+}
+
 // Wait implements Limiter.
 func (f *Fallback) Wait(ctx context.Context, key string, r Rule) error {
 	_, err := WaitAll(ctx, f, []Take{{Key: key, Rule: r}})

@@ -36,9 +36,15 @@ func NewMemory(opts ...MemoryOption) *Memory {
 const sweepEvery = int64(time.Minute / time.Microsecond)
 
 // AllowAll implements Limiter.
-func (m *Memory) AllowAll(_ context.Context, takes []Take) (Result, error) {
+func (m *Memory) AllowAll(ctx context.Context, takes []Take) (Result, error) {
+	r, err := m.ReserveAll(ctx, takes, 0)
+	return r.Result, err
+}
+
+// ReserveAll implements Reserver.
+func (m *Memory) ReserveAll(_ context.Context, takes []Take, maxWait time.Duration) (Reservation, error) {
 	if err := validate(takes); err != nil {
-		return Result{}, err
+		return Reservation{}, err
 	}
 	now := m.now().UnixMicro()
 	m.mu.Lock()
@@ -50,18 +56,35 @@ func (m *Memory) AllowAll(_ context.Context, takes []Take) (Result, error) {
 			cells[i] = *c
 		}
 	}
-	res, tats := decide(cells, takes, now)
+	res, slot, tats := decide(cells, takes, now, max(maxWait, 0).Microseconds())
+	if !res.Allowed {
+		return Reservation{Result: res}, nil
+	}
 	for i, t := range takes {
-		if res.Allowed {
-			c, ok := m.cells[t.Key]
-			if !ok {
-				c = &cell{}
-				m.cells[t.Key] = c
-			}
-			c.tat = tats[i]
+		c, ok := m.cells[t.Key]
+		if !ok {
+			c = &cell{}
+			m.cells[t.Key] = c
+		}
+		c.tat = tats[i]
+	}
+	return Reservation{Result: res, Delay: micros(slot - now), release: func(context.Context) error {
+		m.release(takes, tats, cells)
+		return nil
+	}}, nil
+}
+
+// release gives a reserved slot back: each key whose TAT is still the one
+// the reservation set (tats) goes back to the TAT before it (from cells).
+// TATs only grow, so an equal TAT means nobody has reserved after it.
+func (m *Memory) release(takes []Take, tats []int64, cells []cell) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, t := range takes {
+		if c, ok := m.cells[t.Key]; ok && c.tat == tats[i] {
+			c.tat = cells[i].tat
 		}
 	}
-	return res, nil
 }
 
 // Allow implements Limiter.

@@ -200,3 +200,36 @@ func TestRedisLimiterSharedByTwoAdapters(t *testing.T) {
 		t.Errorf("%d messages within one second from two replicas, want at most 30", n)
 	}
 }
+
+// TestGlobal429StopsSlotsReservedBefore: senders that had already reserved
+// their slots when a global 429 came must not send during its hold: each
+// would draw another 429 (and Telegram lengthens the wait of a bot that
+// insists).
+func TestGlobal429StopsSlotsReservedBefore(t *testing.T) {
+	srv := telegramtest.NewServer(t, "")
+	srv.FailWhen(func(telegramtest.Call) bool { return true }, 1, telegramtest.TooManyRequests(1))
+	a := newAdapter(t, srv, newRecorder(), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			if _, err := a.Send(ctx, bot.Message{ChatID: strconv.Itoa(500000000 + i), Text: "Nhắc nhở"}); err != nil {
+				t.Errorf("send %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	calls := srv.Calls("sendMessage")
+	if len(calls) != 7 || calls[0].Status != 429 {
+		t.Fatalf("%d calls, first %d; want one 429 then 6 messages", len(calls), calls[0].Status)
+	}
+	for _, c := range calls[1:] {
+		if c.Status == 429 {
+			t.Errorf("a second 429: a reserved slot was spent during the hold")
+		}
+		if gap := c.At.Sub(calls[0].At); gap < time.Second-arrivalSlack {
+			t.Errorf("message to %s sent %s after the global 429, want at least 1s", c.ChatID(), gap)
+		}
+	}
+}

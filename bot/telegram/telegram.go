@@ -79,6 +79,9 @@ type Adapter struct {
 	group     ratelimit.Rule
 
 	username atomic.Pointer[string]
+	// globalHold is when the last global 429 seen by this process ends (unix
+	// ns): a sender whose reserved slot falls inside it reserves again.
+	globalHold atomic.Int64
 }
 
 // Option customises an Adapter.
@@ -158,7 +161,7 @@ func New(cfg Config, sub Submitter, opts ...Option) (*Adapter, error) {
 	a.signer = newSigner(secret)
 	botID, _, _ := strings.Cut(cfg.Token, ":")
 	a.keyPrefix = "tg:" + botID + ":"
-	a.global = ratelimit.PerSecond(cfg.RateGlobalPerSec, cfg.GlobalBurst)
+	a.global = ratelimit.Rule{Rate: cfg.RateGlobalPerSec, Per: time.Second * (100 + globalHeadroomPct) / 100, Burst: cfg.GlobalBurst}
 	a.chat = ratelimit.PerSecond(cfg.RateChatPerSec, cfg.ChatBurst)
 	a.group = ratelimit.PerMinute(cfg.RateGroupPerMin, cfg.GroupBurst)
 	if cfg.Username != "" {
