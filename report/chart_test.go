@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"codeberg.org/go-fonts/liberation/liberationsansbold"
-	"codeberg.org/go-fonts/liberation/liberationsansregular"
 	"golang.org/x/image/font/sfnt"
 
 	"github.com/anttbot/anttbot/report"
@@ -18,15 +16,17 @@ import (
 )
 
 // TestChartFontCoversVietnamese checks that the chart's fonts have a glyph
-// for every precomposed Vietnamese letter, so no label shows a box.
+// for every precomposed Vietnamese letter, and for the symbols of its
+// labels, so no label shows a box.
 func TestChartFontCoversVietnamese(t *testing.T) {
 	letters := []rune("ĂăÂâĐđÊêÔôƠơƯưÀàÁáÃãÈèÉéÌìÍíĨĩÒòÓóÕõÙùÚúŨũÝý")
 	for r := rune(0x1EA0); r <= 0x1EF9; r++ { // Latin Extended Additional: ạ ả ấ … ỹ
 		letters = append(letters, r)
 	}
-	for name, ttf := range map[string][]byte{"Liberation Sans": liberationsansregular.TTF, "Liberation Sans Bold": liberationsansbold.TTF} {
-		f, err := sfnt.Parse(ttf)
-		must(t, "parse "+name, err)
+	letters = append(letters, []rune("≥≤–—…%/")...) // thresholds, titles, shortened labels
+	regular, bold, err := report.ChartFonts()
+	must(t, "load the chart fonts", err)
+	for name, f := range map[string]*sfnt.Font{"Liberation Sans": regular, "Liberation Sans Bold": bold} {
 		var buf sfnt.Buffer
 		for _, r := range letters {
 			i, err := f.GlyphIndex(&buf, r)
@@ -88,4 +88,20 @@ func TestRenderPNG(t *testing.T) {
 			_ = png.Decode
 		})
 	}
+}
+
+// BenchmarkRenderPNG draws the commune chart of the scenario, 13 targets.
+func BenchmarkRenderPNG(b *testing.B) {
+	s := storetest.New(b, store.DriverSQLite)
+	f := seedScenario(b, s)
+	cat := catalog(b)
+	sc, err := report.Compute(f.ctx, s, f.camp, f.xaA, f.dot2, f.nowAfter, ict)
+	must(b, "compute", err)
+	var size int
+	for b.Loop() {
+		out, err := report.RenderPNG(sc, "vi", cat)
+		must(b, "render", err)
+		size = len(out)
+	}
+	b.ReportMetric(float64(size)/1024, "KiB")
 }
