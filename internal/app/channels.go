@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -86,7 +87,7 @@ func (a *App) buildChannels() error {
 		}, a.inbound, kvTokenStore{a.Store},
 			zalo.WithLogger(a.Log),
 			zalo.WithTranslator(a.Catalog),
-			zalo.WithInteractionRecorder(zaloTouch{a.Store}),
+			zalo.WithInteractionRecorder(newZaloTouch(a.Store)),
 			zalo.WithOptionMemory(options),
 			zalo.WithWaiter(zaloWaiter{a.limiter(), ratelimit.Rule{Rate: cfg.Zalo.RatePerMin, Per: time.Minute, Burst: 1}}),
 			zalo.WithClock(a.Now),
@@ -168,13 +169,50 @@ func (s kvTokenStore) CompareAndSwap(ctx context.Context, old, new zalo.TokenPai
 	return s.st.CompareAndSetKV(ctx, kvZaloTokens, encodePair(old), encodePair(new))
 }
 
-// zaloTouch records a Zalo user's last interaction (the 7-day window).
-type zaloTouch struct{ st *store.Store }
+// zaloTouch records a Zalo user's last interaction (the 7-day window). The
+// window needs no better than minutes, and every message of a busy user
+// would otherwise cost a database write before it is even journaled: a user
+// written in the last one to two minutes is not written again by this process.
+type zaloTouch struct {
+	st  *store.Store
+	now func() time.Time // wall clock, for the coalescing only
 
-func (z zaloTouch) Touch(ctx context.Context, userID string, at time.Time) error {
+	mu        sync.Mutex
+	cur, prev map[string]bool // users written in this and the previous period
+	since     time.Time       // start of cur
+}
+
+// zaloTouchEvery is the coalescing period.
+const zaloTouchEvery = time.Minute
+
+func newZaloTouch(st *store.Store) *zaloTouch {
+	return &zaloTouch{st: st, now: time.Now, cur: map[string]bool{}, prev: map[string]bool{}}
+}
+
+func (z *zaloTouch) Touch(ctx context.Context, userID string, at time.Time) error {
+	z.mu.Lock()
+	switch now := z.now(); {
+	case now.Sub(z.since) >= 2*zaloTouchEvery || now.Before(z.since):
+		z.prev, z.cur, z.since = map[string]bool{}, map[string]bool{}, now
+	case now.Sub(z.since) >= zaloTouchEvery:
+		z.prev, z.cur, z.since = z.cur, map[string]bool{}, now
+	}
+	recent := z.cur[userID] || z.prev[userID]
+	if !recent {
+		z.cur[userID] = true
+	}
+	z.mu.Unlock()
+	if recent {
+		return nil
+	}
 	err := z.st.TouchIdentity(ctx, bot.ChannelZalo, userID, at)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // not linked yet: onboarding links it
+	}
+	if err != nil {
+		z.mu.Lock()
+		delete(z.cur, userID) // try again with the next message
+		z.mu.Unlock()
 	}
 	return err
 }

@@ -143,3 +143,44 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+func TestZaloTouchCoalesces(t *testing.T) {
+	st := storetest.New(t, store.DriverSQLite)
+	ctx := context.Background()
+	org, err := st.SeedDemo(ctx, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.LinkIdentity(ctx, org.People[1].ID, bot.ChannelZalo, "zu1", "zu1", "vi"); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
+	z := newZaloTouch(st)
+	z.now = func() time.Time { return clock }
+	lastSeen := func() time.Time {
+		_, id, err := st.PersonByIdentity(ctx, bot.ChannelZalo, "zu1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id.LastSeenAt.UTC()
+	}
+	t1 := clock.Add(-time.Hour)
+	if err := z.Touch(ctx, "zu1", t1); err != nil || !lastSeen().Equal(t1) {
+		t.Fatalf("first touch: %v, last seen %v", err, lastSeen())
+	}
+	// Within the period: no write.
+	clock = clock.Add(30 * time.Second)
+	if err := z.Touch(ctx, "zu1", t1.Add(time.Minute)); err != nil || !lastSeen().Equal(t1) {
+		t.Fatalf("second touch wrote: %v, last seen %v", err, lastSeen())
+	}
+	// An unlinked user is no error and is not remembered as written.
+	if err := z.Touch(ctx, "stranger", t1); err != nil {
+		t.Fatalf("unlinked user: %v", err)
+	}
+	// Two periods later the next message is written again.
+	clock = clock.Add(2 * zaloTouchEvery)
+	t3 := t1.Add(3 * time.Minute)
+	if err := z.Touch(ctx, "zu1", t3); err != nil || !lastSeen().Equal(t3) {
+		t.Fatalf("touch after the period: %v, last seen %v", err, lastSeen())
+	}
+}
