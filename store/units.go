@@ -82,9 +82,19 @@ func (s *Store) UnitSubtreeIDs(ctx context.Context, unitID int64) ([]int64, erro
 // Ancestors returns the units above unitID, nearest first (team → commune →
 // district → province).
 func (s *Store) Ancestors(ctx context.Context, unitID int64) ([]Unit, error) {
-	if _, err := s.UnitByID(ctx, unitID); err != nil {
+	chain, err := s.unitChain(ctx, unitID)
+	if err != nil {
 		return nil, fmt.Errorf("store: ancestors: %w", err)
 	}
+	if len(chain) == 1 {
+		return nil, nil
+	}
+	return chain[1:], nil
+}
+
+// unitChain returns the unit and its ancestors, nearest first, in one query;
+// ErrNotFound when the unit does not exist.
+func (s *Store) unitChain(ctx context.Context, unitID int64) ([]Unit, error) {
 	var us []Unit
 	// depth bounds the walk should bad data ever hold a cycle.
 	err := s.q(ctx).Raw(`WITH RECURSIVE anc(id, parent_id, depth) AS (
@@ -92,9 +102,12 @@ func (s *Store) Ancestors(ctx context.Context, unitID int64) ([]Unit, error) {
 		UNION ALL
 		SELECT u.id, u.parent_id, a.depth + 1 FROM units u JOIN anc a ON u.id = a.parent_id WHERE a.depth < 16
 	)
-	SELECT units.* FROM units JOIN anc ON units.id = anc.id WHERE anc.depth > 0 ORDER BY anc.depth`, unitID).Scan(&us).Error
+	SELECT units.* FROM units JOIN anc ON units.id = anc.id ORDER BY anc.depth`, unitID).Scan(&us).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: ancestors of unit %d: %w", unitID, err)
+	}
+	if len(us) == 0 {
+		return nil, fmt.Errorf("store: unit %d: %w", unitID, ErrNotFound)
 	}
 	return us, nil
 }
@@ -108,15 +121,10 @@ func (s *Store) CommuneOf(ctx context.Context, unitID int64) (Unit, error) {
 // ancestorAt returns unitID itself or its nearest ancestor at one of levels,
 // trying the levels in order.
 func (s *Store) ancestorAt(ctx context.Context, unitID int64, levels ...Level) (Unit, error) {
-	u, err := s.UnitByID(ctx, unitID)
+	chain, err := s.unitChain(ctx, unitID)
 	if err != nil {
 		return Unit{}, err
 	}
-	anc, err := s.Ancestors(ctx, unitID)
-	if err != nil {
-		return Unit{}, err
-	}
-	chain := append([]Unit{u}, anc...)
 	for _, l := range levels {
 		for _, c := range chain {
 			if c.Level == l {
