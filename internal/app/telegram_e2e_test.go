@@ -140,7 +140,13 @@ func (u *tgUser) messages() []botMessage {
 // waitFor waits until a new bot message contains want and returns it.
 func (u *tgUser) waitFor(want string) botMessage {
 	u.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	return u.waitForWithin(want, 15*time.Second)
+}
+
+// waitForWithin is waitFor with its own deadline.
+func (u *tgUser) waitForWithin(want string, d time.Duration) botMessage {
+	u.t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		ms := u.messages()
 		for i := u.seen; i < len(ms); i++ {
