@@ -25,6 +25,12 @@ func Migrate(ctx context.Context, st *store.Store) error {
 	return migrate(ctx, st, slog.Default())
 }
 
+// MigrateLogged is Migrate logging the applied versions to log, so that they
+// come out in the service's own log format.
+func MigrateLogged(ctx context.Context, st *store.Store, log *slog.Logger) error {
+	return migrate(ctx, st, log)
+}
+
 func migrate(ctx context.Context, st *store.Store, log *slog.Logger) (err error) {
 	db, err := st.SQLDB()
 	if err != nil {

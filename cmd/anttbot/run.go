@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/anttbot/anttbot/config"
+	"github.com/anttbot/anttbot/delivery"
 	"github.com/anttbot/anttbot/internal/app"
 	"github.com/anttbot/anttbot/locales"
 	"github.com/anttbot/anttbot/orgimport"
@@ -148,12 +149,18 @@ func cmdMigrate(ctx context.Context, args, env []string, stdout, stderr io.Write
 	if !ok {
 		return 2
 	}
-	st, err := app.OpenStore(ctx, cfg, app.NewLogger(cfg, stderr))
+	log := app.NewLogger(cfg, stderr)
+	st, err := app.OpenStore(ctx, cfg, log)
 	if err != nil {
 		return exitf(stderr, 1, "anttbot migrate: %v", err)
 	}
 	defer st.Close()
 	if err := st.Migrate(ctx); err != nil {
+		return exitf(stderr, 1, "anttbot migrate: %v", err)
+	}
+	// The delivery queue's tables too, so that a deployment may migrate
+	// ahead of starting the service.
+	if err := delivery.MigrateLogged(ctx, st, log); err != nil {
 		return exitf(stderr, 1, "anttbot migrate: %v", err)
 	}
 	v, err := st.SchemaVersion(ctx)

@@ -284,3 +284,31 @@ func TestNoChannelEnabledIsExplained(t *testing.T) {
 		}
 	}
 }
+
+func TestMigrateAppliesEverySchemaOnceAndAgainIsANoOp(t *testing.T) {
+	for _, env := range [][]string{
+		{"ANTTBOT_DATABASE_DRIVER=postgres", "ANTTBOT_DATABASE_DSN=" + testenv.Postgres(t)},
+		{"ANTTBOT_DATABASE_DRIVER=sqlite", "ANTTBOT_DATABASE_DSN=" + filepath.Join(t.TempDir(), "m.db")},
+	} {
+		var outs []string
+		for range 2 {
+			var out, errb bytes.Buffer
+			if code := run(context.Background(), []string{"migrate"}, env, &out, &errb); code != 0 {
+				t.Fatalf("migrate (%s): exit %d\n%s", env[0], code, errb.String())
+			}
+			if !strings.Contains(out.String(), "database schema at version") {
+				t.Fatalf("migrate (%s) said %q", env[0], out.String())
+			}
+			outs = append(outs, out.String()+errb.String())
+		}
+		// The first run applied the delivery queue's tables too, the second nothing.
+		if !strings.Contains(outs[0], "river migration applied") || strings.Contains(outs[1], "migration applied") {
+			t.Fatalf("migrate (%s): first run:\n%s\nsecond run:\n%s", env[0], outs[0], outs[1])
+		}
+		st, err := store.Open(context.Background(), strings.TrimPrefix(env[0], "ANTTBOT_DATABASE_DRIVER="), strings.TrimPrefix(env[1], "ANTTBOT_DATABASE_DSN="))
+		testenv.Must(t, "open", err)
+		var n int64
+		testenv.Must(t, "river_job", st.DB().Raw("SELECT count(*) FROM river_job").Scan(&n).Error)
+		st.Close()
+	}
+}

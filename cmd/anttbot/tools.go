@@ -84,11 +84,12 @@ func cmdSchedule(ctx context.Context, args, env []string, stdout, stderr io.Writ
 		return code
 	}
 	defer st.Close()
-	if err := delivery.Migrate(ctx, st); err != nil {
+	log := app.NewLogger(cfg, stderr)
+	if err := delivery.MigrateLogged(ctx, st, log); err != nil {
 		fmt.Fprintf(stderr, "anttbot schedule: %v\n", err)
 		return 1
 	}
-	s, err := scheduler.New(scheduler.Deps{Store: st, Campaign: camp, Text: cat, Log: app.NewLogger(cfg, stderr)}, scheduler.FromConfig(cfg))
+	s, err := scheduler.New(scheduler.Deps{Store: st, Campaign: camp, Text: cat, Log: log}, scheduler.FromConfig(cfg))
 	if err != nil {
 		fmt.Fprintf(stderr, "anttbot schedule: %v\n", err)
 		return 1

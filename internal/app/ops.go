@@ -31,7 +31,7 @@ type opsComponents struct {
 // the channels exist, since the queue sends through them.
 func (a *App) buildOps(ctx context.Context) error {
 	cfg := a.Config
-	if err := delivery.Migrate(ctx, a.Store); err != nil {
+	if err := delivery.MigrateLogged(ctx, a.Store, a.Log); err != nil {
 		return fmt.Errorf("app: delivery queue migrations: %w", err)
 	}
 	var sensitive []string
