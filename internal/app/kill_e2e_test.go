@@ -159,6 +159,16 @@ func (h *killHarness) onboard() (officer, member *tgUser) {
 	return officer, member
 }
 
+// startTip begins a tip report and answers up to its place question.
+func startTip(member *tgUser) {
+	member.say("/baocao")
+	member.tap(member.waitFor("Bạn muốn báo cáo việc gì"), "Nguồn tin")
+	member.tap(member.waitFor("Tin này về việc gì"), "Trộm cắp")
+	member.waitFor("Chuyện gì đã xảy ra")
+	member.say("Mất trộm xe đạp ở nhà văn hóa thôn")
+	member.waitFor("Việc này ở đâu")
+}
+
 // finishTip answers the rest of a tip report from its place question and
 // confirms it; it returns the reference the member is given.
 func finishTip(member *tgUser) string {
@@ -215,12 +225,7 @@ func TestKill9MidFlow(t *testing.T) {
 	h := newKillHarness(t)
 	officer, member := h.onboard()
 
-	member.say("/baocao")
-	member.tap(member.waitFor("Bạn muốn báo cáo việc gì"), "Nguồn tin")
-	member.tap(member.waitFor("Tin này về việc gì"), "Trộm cắp")
-	member.waitFor("Chuyện gì đã xảy ra")
-	member.say("Mất trộm xe đạp ở nhà văn hóa thôn")
-	member.waitFor("Việc này ở đâu")
+	startTip(member)
 
 	h.kill()
 	h.start()
@@ -244,12 +249,7 @@ func TestKill9BetweenCommitAndNotification(t *testing.T) {
 		return officerDown.Load() && c.ChatID() == fmt.Sprint(officer.id)
 	}, 1<<30, telegramtest.InternalError())
 
-	member.say("/baocao")
-	member.tap(member.waitFor("Bạn muốn báo cáo việc gì"), "Nguồn tin")
-	member.tap(member.waitFor("Tin này về việc gì"), "Trộm cắp")
-	member.waitFor("Chuyện gì đã xảy ra")
-	member.say("Mất trộm xe đạp ở nhà văn hóa thôn")
-	member.waitFor("Việc này ở đâu")
+	startTip(member)
 	officerDown.Store(true)
 	ref := finishTip(member)
 
