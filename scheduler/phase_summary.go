@@ -55,45 +55,24 @@ func (j *phaseSummary) parse(s string, now time.Time) (Period, error) {
 
 // Run implements Job.
 func (j *phaseSummary) Run(ctx context.Context, p Period) (Result, error) {
-	ph, ok := j.camp.Phase(p.PhaseID)
-	if !ok {
-		return Result{}, fmt.Errorf("no phase %q in campaign %s", p.PhaseID, j.camp.ID)
-	}
-	o, err := j.loadOrg(ctx, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice)
-	if err != nil {
-		return Result{}, err
-	}
-	now := j.now()
-	var res Result
-	cache := summaryCache{}
-	recips := phaseRecipients(o)
-	for _, ru := range recips {
-		for _, officer := range ru.police {
-			lang := j.langOf(officer)
-			sum, err := cache.get(ctx, j.sum, SummaryRequest{Kind: SummaryPhaseEnd, UnitID: ru.unit.ID, PhaseID: ph.ID, Lang: lang, Now: now})
-			if err != nil {
-				return Result{}, err
-			}
-			name := ph.Name.In(lang)
-			m := bot.Message{Text: j.tr.T(lang, "scheduler.phase.title", "Phase", name, "Start", j.civilText(lang, ph.Start),
-				"End", j.civilText(lang, ph.End), "Unit", ru.unit.Name) + "\n\n" + sum.Text}
-			file := j.tr.T(lang, "scheduler.phase.file_prefix") + "-" + ph.ID + "-" + fileSlug(ru.unit)
-			if sum.Chart != nil {
-				m.Attachment = &bot.Attachment{Name: file + ".png", MIME: "image/png", Data: sum.Chart, IsImage: true,
-					Caption: j.tr.T(lang, "scheduler.phase.chart_caption", "Phase", name, "Unit", ru.unit.Name)}
-			}
-			who := o.who(officer)
-			res.Sends = append(res.Sends, j.send(JobPhaseSummary, p, officer, who, delivery.KindSummary, "", m))
-			if sum.Workbook != nil {
-				wb := bot.Message{Attachment: &bot.Attachment{Name: file + ".xlsx",
-					MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: sum.Workbook,
-					Caption: j.tr.T(lang, "scheduler.phase.workbook_caption", "Phase", name, "Unit", ru.unit.Name)}}
-				res.Sends = append(res.Sends, j.send(JobPhaseSummary, p, officer, who, delivery.KindSummary, "xlsx", wb))
-			}
+	return j.eachPhaseOfficer(ctx, p, SummaryPhaseEnd, func(ph campaign.Phase, ru recipientUnit, officer store.Person, who, lang string, sum Summary, _ time.Time) []Send {
+		name := ph.Name.In(lang)
+		m := bot.Message{Text: j.tr.T(lang, "scheduler.phase.title", "Phase", name, "Start", j.civilText(lang, ph.Start),
+			"End", j.civilText(lang, ph.End), "Unit", ru.unit.Name) + "\n\n" + sum.Text}
+		file := j.tr.T(lang, "scheduler.phase.file_prefix") + "-" + ph.ID + "-" + fileSlug(ru.unit)
+		if sum.Chart != nil {
+			m.Attachment = &bot.Attachment{Name: file + ".png", MIME: "image/png", Data: sum.Chart, IsImage: true,
+				Caption: j.tr.T(lang, "scheduler.phase.chart_caption", "Phase", name, "Unit", ru.unit.Name)}
 		}
-	}
-	res.Note = fmt.Sprintf("%s: %d units", ph.ID, len(recips))
-	return res, nil
+		sends := []Send{j.send(JobPhaseSummary, p, officer, who, delivery.KindSummary, "", m)}
+		if sum.Workbook != nil {
+			wb := bot.Message{Attachment: &bot.Attachment{Name: file + ".xlsx",
+				MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: sum.Workbook,
+				Caption: j.tr.T(lang, "scheduler.phase.workbook_caption", "Phase", name, "Unit", ru.unit.Name)}}
+			sends = append(sends, j.send(JobPhaseSummary, p, officer, who, delivery.KindSummary, "xlsx", wb))
+		}
+		return sends
+	})
 }
 
 // fileSlug names a unit in a file name: the last part of its code, which

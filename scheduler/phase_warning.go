@@ -94,35 +94,45 @@ func phaseRecipients(o *org) []recipientUnit {
 
 // Run implements Job.
 func (j *phaseWarning) Run(ctx context.Context, p Period) (Result, error) {
-	ph, ok := j.camp.Phase(p.PhaseID)
+	return j.eachPhaseOfficer(ctx, p, SummaryPhaseWarning, func(ph campaign.Phase, ru recipientUnit, officer store.Person, who, lang string, sum Summary, now time.Time) []Send {
+		lines := []string{j.tr.T(lang, "scheduler.warning.title", "Phase", ph.Name.In(lang), "Days", ph.DaysLeft(now, j.loc),
+			"End", j.civilText(lang, ph.End), "Unit", ru.unit.Name)}
+		if len(sum.Missing) == 0 {
+			lines = append(lines, j.tr.T(lang, "scheduler.warning.all_met"))
+		} else {
+			lines = append(lines, j.tr.T(lang, "scheduler.warning.missing")+"\n"+strings.Join(sum.Missing, "\n"))
+			lines = append(lines, j.tr.T(lang, "scheduler.warning.call"))
+		}
+		m := bot.Message{Text: strings.Join(lines, "\n\n")}
+		return []Send{j.send(JobPhaseWarning, p, officer, who, delivery.KindSummary, "", m)}
+	})
+}
+
+// eachPhaseOfficer builds a phase job's messages: for every officer of every
+// unit that gets them, fn makes the sends from the unit's summary of kind in
+// the officer's language (computed once per unit and language).
+func (e *env) eachPhaseOfficer(ctx context.Context, p Period, kind SummaryKind,
+	fn func(ph campaign.Phase, ru recipientUnit, officer store.Person, who, lang string, sum Summary, now time.Time) []Send) (Result, error) {
+	ph, ok := e.camp.Phase(p.PhaseID)
 	if !ok {
-		return Result{}, fmt.Errorf("no phase %q in campaign %s", p.PhaseID, j.camp.ID)
+		return Result{}, fmt.Errorf("no phase %q in campaign %s", p.PhaseID, e.camp.ID)
 	}
-	o, err := j.loadOrg(ctx, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice)
+	o, err := e.loadOrg(ctx, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice)
 	if err != nil {
 		return Result{}, err
 	}
-	now := j.now()
+	now := e.now()
 	var res Result
 	cache := summaryCache{}
 	recips := phaseRecipients(o)
 	for _, ru := range recips {
 		for _, officer := range ru.police {
-			lang := j.langOf(officer)
-			sum, err := cache.get(ctx, j.sum, SummaryRequest{Kind: SummaryPhaseWarning, UnitID: ru.unit.ID, PhaseID: ph.ID, Lang: lang, Now: now})
+			lang := e.langOf(officer)
+			sum, err := cache.get(ctx, e.sum, SummaryRequest{Kind: kind, UnitID: ru.unit.ID, PhaseID: ph.ID, Lang: lang, Now: now})
 			if err != nil {
 				return Result{}, err
 			}
-			lines := []string{j.tr.T(lang, "scheduler.warning.title", "Phase", ph.Name.In(lang), "Days", ph.DaysLeft(now, j.loc),
-				"End", j.civilText(lang, ph.End), "Unit", ru.unit.Name)}
-			if len(sum.Missing) == 0 {
-				lines = append(lines, j.tr.T(lang, "scheduler.warning.all_met"))
-			} else {
-				lines = append(lines, j.tr.T(lang, "scheduler.warning.missing")+"\n"+strings.Join(sum.Missing, "\n"))
-				lines = append(lines, j.tr.T(lang, "scheduler.warning.call"))
-			}
-			m := bot.Message{Text: strings.Join(lines, "\n\n")}
-			res.Sends = append(res.Sends, j.send(JobPhaseWarning, p, officer, o.who(officer), delivery.KindSummary, "", m))
+			res.Sends = append(res.Sends, fn(ph, ru, officer, o.who(officer), lang, sum, now)...)
 		}
 	}
 	res.Note = fmt.Sprintf("%s: %d units", ph.ID, len(recips))
