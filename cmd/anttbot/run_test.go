@@ -35,6 +35,13 @@ func TestServeStartsOnEmbeddedDefaults(t *testing.T) {
 	// No config file and no ANTTBOT_ variable: the embedded default, run from
 	// an empty working directory so ./data is the test's own.
 	t.Chdir(t.TempDir())
+	// The zero-config default listens on 127.0.0.1:8080: a service already
+	// there (a "make run" left running) would answer in its place.
+	if l, err := net.Listen("tcp", "127.0.0.1:8080"); err != nil {
+		t.Fatalf("127.0.0.1:8080 is taken by another process, and the embedded default listens there: %v", err)
+	} else {
+		l.Close()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr testenv.Buffer // the service logs into it while the test reads
 	done := make(chan int, 1)
