@@ -105,7 +105,7 @@ func (a *App) build(ctx context.Context) error {
 		DefaultLang:      cfg.App.DefaultLocale,
 	})
 
-	journal := newStoreJournal(a.Store, replicaName(), a.Now)
+	journal := newStoreJournal(a.Store, replicaName(), a.Now, a.Log)
 	a.Metrics = a.newMetrics()
 	a.Dispatcher = bot.NewDispatcher(a.Flows, journal, a.Log, bot.DispatcherOptions{
 		OnPanic: a.tellGenericError,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -26,6 +27,7 @@ type storeJournal struct {
 	replica  string
 	now      func() time.Time
 	staleAge time.Duration
+	log      *slog.Logger
 
 	mu      sync.Mutex
 	pending []*journalOp
@@ -51,8 +53,8 @@ const journalBatchMax = 500
 // journalWriteTimeout bounds one batch's write, whatever the leader's context.
 const journalWriteTimeout = 15 * time.Second
 
-func newStoreJournal(st *store.Store, replica string, now func() time.Time) *storeJournal {
-	return &storeJournal{st: st, replica: replica, now: now, staleAge: 2 * time.Minute}
+func newStoreJournal(st *store.Store, replica string, now func() time.Time, log *slog.Logger) *storeJournal {
+	return &storeJournal{st: st, replica: replica, now: now, staleAge: 2 * time.Minute, log: log}
 }
 
 func (j *storeJournal) Append(ctx context.Context, u bot.Update) (bool, error) {
@@ -189,7 +191,10 @@ func (j *storeJournal) Stale(ctx context.Context, limit int) ([]bot.Update, erro
 		var u bot.Update
 		if err := json.Unmarshal(ev.Payload, &u); err != nil {
 			// A row we cannot decode would be replayed forever: mark it done and say so.
-			_ = j.st.InboxDone(ctx, ev.Channel, ev.UpdateID, j.now())
+			j.log.Error("journal: unreadable update dropped from replay", "channel", ev.Channel, "update_id", ev.UpdateID, "err", err)
+			if derr := j.st.InboxDone(ctx, ev.Channel, ev.UpdateID, j.now()); derr != nil {
+				j.log.Warn("journal: mark unreadable update done", "channel", ev.Channel, "update_id", ev.UpdateID, "err", derr)
+			}
 			continue
 		}
 		out = append(out, u)

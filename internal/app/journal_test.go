@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/anttbot/anttbot/bot"
+	"github.com/anttbot/anttbot/internal/testenv"
 	"github.com/anttbot/anttbot/store"
 	"github.com/anttbot/anttbot/store/storetest"
 )
@@ -17,7 +21,7 @@ func TestJournalGroupCommit(t *testing.T) {
 	for _, driver := range storetest.Drivers() {
 		t.Run(driver, func(t *testing.T) {
 			st := storetest.New(t, driver)
-			j := newStoreJournal(st, "replica-a", time.Now)
+			j := newStoreJournal(st, "replica-a", time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			ctx := context.Background()
 
 			// The first append is held inside its write until 99 more wait:
@@ -94,7 +98,7 @@ func TestJournalGroupCommit(t *testing.T) {
 
 func TestJournalMixedBatchAndErrors(t *testing.T) {
 	st := storetest.New(t, store.DriverSQLite)
-	j := newStoreJournal(st, "replica-a", time.Now)
+	j := newStoreJournal(st, "replica-a", time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 	a := bot.Update{Channel: "zalo", ID: "m1", ChatID: "u1", Kind: bot.KindText, Text: "/baocao"}
 	if fresh, err := j.Append(ctx, a); err != nil || !fresh {
@@ -182,5 +186,26 @@ func TestZaloTouchCoalesces(t *testing.T) {
 	t3 := t1.Add(3 * time.Minute)
 	if err := z.Touch(ctx, "zu1", t3); err != nil || !lastSeen().Equal(t3) {
 		t.Fatalf("touch after the period: %v, last seen %v", err, lastSeen())
+	}
+}
+
+func TestJournalDropsAnUnreadableRowFromReplay(t *testing.T) {
+	st := storetest.New(t, store.DriverSQLite)
+	var logs testenv.Buffer
+	j := newStoreJournal(st, "replica-a", time.Now, slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx := context.Background()
+	if _, err := st.InboxAppend(ctx, "telegram", "bad", "1", []byte("not json"), time.Now().Add(-time.Hour), "dead-replica"); err != nil {
+		t.Fatal(err)
+	}
+	us, err := j.Stale(ctx, 10)
+	if err != nil || len(us) != 0 {
+		t.Fatalf("replayed an unreadable row: %v, %v", us, err)
+	}
+	if !strings.Contains(logs.String(), "unreadable update dropped") || !strings.Contains(logs.String(), "update_id=bad") {
+		t.Fatalf("the dropped row was not logged:\n%s", logs.String())
+	}
+	// Marked done: purged with the processed rows, not claimed again.
+	if n, err := st.InboxPurge(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want the dropped row", n, err)
 	}
 }
