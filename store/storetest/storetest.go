@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -204,7 +205,14 @@ func buildTemplate(ctx context.Context, admin *sql.DB, name string) error {
 // dropStaleTemplates removes the templates of earlier schemas so they do not
 // pile up on the test server while migrations change. Best effort: a process
 // still cloning one falls back to migrating.
+//
+// ANTTBOT_TEST_KEEP_TEMPLATES=1 keeps them: several checkouts with different
+// migrations testing against one server at once would otherwise drop each
+// other's template over and over.
 func dropStaleTemplates(ctx context.Context, conn *sql.Conn, keep string) {
+	if os.Getenv("ANTTBOT_TEST_KEEP_TEMPLATES") != "" {
+		return
+	}
 	rows, err := conn.QueryContext(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'anttbot\\_tpl\\_%' AND datname <> $1", keep)
 	if err != nil {
 		return
