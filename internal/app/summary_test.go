@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/anttbot/anttbot/config"
 )
 
 // simChat talks to the service through the simulator's HTTP API.
@@ -87,8 +89,21 @@ func (c *simChat) onboard() {
 	c.next(2) // greeting and menu
 }
 
+// quietClock is the wall clock moved to 10:00 local on the 15th of this
+// month: no scheduled job of the default schedule fires then or still has a
+// missed run worth sending (the monthly summary's week of grace is over,
+// yesterday's digest is stale, the leader reminder is days away), so a test
+// that counts a chat's messages is not met by a catch-up summary whatever
+// day it runs on.
+func quietClock(cfg config.Config) Option {
+	now := time.Now().In(cfg.Location())
+	offset := time.Date(now.Year(), now.Month(), 15, 10, 0, 0, 0, cfg.Location()).Sub(now)
+	return WithClock(func() time.Time { return time.Now().Add(offset) })
+}
+
 func TestSummaryCommandByRole(t *testing.T) {
-	_, base := startApp(t, sqliteConfig(t), WithDemo())
+	cfg := sqliteConfig(t)
+	_, base := startApp(t, cfg, WithDemo(), quietClock(cfg))
 	police := &simChat{t: t, base: base, id: "demo-1"}
 	leader := &simChat{t: t, base: base, id: "demo-2"}
 	member := &simChat{t: t, base: base, id: "demo-4"}
