@@ -64,16 +64,11 @@ func (t *Tools) verifiedKinds(role store.Role) []string {
 // each with its buttons.
 func (t *Tools) showQueue(ctx context.Context, c flows.Call) ([]bot.Message, error) {
 	p, lang := c.Person, c.Lang
-	if err := t.policy.Check(ctx, p, access.ViewQueue, access.Subject{UnitID: p.UnitID}); err != nil {
+	items, total, err := t.Queue(ctx, p, t.opts.QueueSize)
+	if _, denied := access.IsDenied(err); denied {
 		return t.refusal(lang, err)
-	}
-	kinds := t.verifiedKinds(p.Role)
-	if len(kinds) == 0 {
-		return t.say(lang, "police.queue.empty"), nil
-	}
-	items, total, err := t.st.VerificationQueue(ctx, store.QueueFilter{UnitID: p.UnitID, Kinds: kinds, ExcludeReporterID: p.ID, Limit: t.opts.QueueSize})
-	if err != nil {
-		return nil, fmt.Errorf("police: queue of person %d: %w", p.ID, err)
+	} else if err != nil {
+		return nil, err
 	}
 	if total == 0 {
 		return t.say(lang, "police.queue.empty"), nil
@@ -169,31 +164,55 @@ func (t *Tools) answerLines(sub store.Submission, lang string) []string {
 	return out
 }
 
-// verify marks a report verified, first verifier wins, and queues the
-// reporter's notice in the same transaction.
+// verify is the chat's Xác minh button: Verify, the answer replacing the
+// queue item where it can.
 func (t *Tools) verify(ctx context.Context, c flows.Call, id int64) ([]bot.Message, error) {
-	if err := t.policy.Check(ctx, c.Person, access.VerifyReport, access.Subject{SubmissionID: id}); err != nil {
-		return t.refusal(c.Lang, err)
+	text, replace, err := t.verifyText(ctx, c.Person, c.Lang, id)
+	if err != nil {
+		return nil, err
+	}
+	m := bot.Message{Text: text}
+	if replace {
+		m = edit(c, m)
+	}
+	return []bot.Message{m}, nil
+}
+
+// Verify marks report id verified by p, first verifier wins, and queues the
+// reporter's notice in the same transaction; it returns what to tell p in
+// lang (done, refused, or who was first). The chat's Xác minh button and
+// the web console both call it.
+func (t *Tools) Verify(ctx context.Context, p store.Person, lang string, id int64) (string, error) {
+	text, _, err := t.verifyText(ctx, p, lang, id)
+	return text, err
+}
+
+// verifyText is Verify; replace is false when the answer should not
+// replace the tapped message (a refusal, a report no longer open).
+func (t *Tools) verifyText(ctx context.Context, p store.Person, lang string, id int64) (text string, replace bool, err error) {
+	if err := t.policy.Check(ctx, p, access.VerifyReport, access.Subject{SubmissionID: id}); err != nil {
+		text, err := t.refusalText(lang, err)
+		return text, false, err
 	}
 	var sub store.Submission
 	changed := false
-	err := t.st.InTx(ctx, func(tx *store.Store) error {
+	err = t.st.InTx(ctx, func(tx *store.Store) error {
 		var err error
-		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, store.StatusVerified, c.Person.ID, ""); err != nil || !changed {
+		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, store.StatusVerified, p.ID, ""); err != nil || !changed {
 			return err
 		}
 		if sub, err = tx.SubmissionByID(ctx, id); err != nil {
 			return err
 		}
-		return t.notifyOutcome(ctx, tx, sub, c.Person, "")
+		return t.notifyOutcome(ctx, tx, sub, p, "")
 	})
 	if err != nil {
-		return nil, fmt.Errorf("police: verify submission %d: %w", id, err)
+		return "", false, fmt.Errorf("police: verify submission %d: %w", id, err)
 	}
 	if !changed {
-		return t.alreadyDone(ctx, c, id)
+		return t.alreadyDoneText(ctx, lang, id)
 	}
-	return []bot.Message{edit(c, bot.Message{Text: t.T(c.Lang, "police.verify.done", "Ref", id, "Kind", t.kindLabel(sub.Kind, c.Lang))})}, nil
+	return t.T(lang, "police.verify.done", "Ref", id, "Kind", t.kindLabel(sub.Kind, lang)), true, nil
 }
 
 // startReject checks the report can still be rejected by this person, then
@@ -228,38 +247,59 @@ func (r rejectTool) Steps(d *flows.Draft, lang string) ([]flows.Step, bool) {
 }
 
 func (r rejectTool) Finish(ctx context.Context, c flows.Call, d *flows.Draft) ([]bot.Message, error) {
-	t := r.t
 	id, _ := strconv.ParseInt(d.Data["sub"], 10, 64)
 	reason := d.Answers["reason"].Text
 	if d.Answers["reason"].Skipped {
 		reason = ""
 	}
-	if err := t.policy.Check(ctx, c.Person, access.VerifyReport, access.Subject{SubmissionID: id}); err != nil {
-		return t.refusal(c.Lang, err)
+	text, replace, err := r.t.rejectText(ctx, c.Person, c.Lang, id, reason)
+	if err != nil {
+		return nil, err
+	}
+	m := bot.Message{Text: text}
+	if replace {
+		m = edit(c, m)
+	}
+	return []bot.Message{m}, nil
+}
+
+// Reject marks report id not verified by p with an optional reason, first
+// verifier wins, and queues the reporter's notice in the same transaction;
+// it returns what to tell p in lang. The chat's reject tool and the web
+// console both call it.
+func (t *Tools) Reject(ctx context.Context, p store.Person, lang string, id int64, reason string) (string, error) {
+	text, _, err := t.rejectText(ctx, p, lang, id, reason)
+	return text, err
+}
+
+func (t *Tools) rejectText(ctx context.Context, p store.Person, lang string, id int64, reason string) (text string, replace bool, err error) {
+	if err := t.policy.Check(ctx, p, access.VerifyReport, access.Subject{SubmissionID: id}); err != nil {
+		text, err := t.refusalText(lang, err)
+		return text, false, err
 	}
 	var sub store.Submission
 	changed := false
-	err := t.st.InTx(ctx, func(tx *store.Store) error {
+	err = t.st.InTx(ctx, func(tx *store.Store) error {
 		var err error
-		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, store.StatusRejected, c.Person.ID, reason); err != nil || !changed {
+		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, store.StatusRejected, p.ID, reason); err != nil || !changed {
 			return err
 		}
 		if sub, err = tx.SubmissionByID(ctx, id); err != nil {
 			return err
 		}
-		return t.notifyOutcome(ctx, tx, sub, c.Person, reason)
+		return t.notifyOutcome(ctx, tx, sub, p, reason)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("police: reject submission %d: %w", id, err)
+		return "", false, fmt.Errorf("police: reject submission %d: %w", id, err)
 	}
 	if !changed {
-		return t.alreadyDone(ctx, c, id)
+		return t.alreadyDoneText(ctx, lang, id)
 	}
 	key := "police.reject.done"
 	if reason != "" {
 		key = "police.reject.done_reason"
 	}
-	return t.say(c.Lang, key, "Ref", id, "Kind", t.kindLabel(sub.Kind, c.Lang), "Reason", reason), nil
+	return t.T(lang, key, "Ref", id, "Kind", t.kindLabel(sub.Kind, lang), "Reason", reason), false, nil
 }
 
 // recognise verifies a reported model (when still open) and marks it
@@ -300,16 +340,30 @@ func (t *Tools) recognise(ctx context.Context, c flows.Call, id int64) ([]bot.Me
 
 // alreadyDone tells a verifier who came second what the first one did.
 func (t *Tools) alreadyDone(ctx context.Context, c flows.Call, id int64) ([]bot.Message, error) {
+	text, replace, err := t.alreadyDoneText(ctx, c.Lang, id)
+	if err != nil {
+		return nil, err
+	}
+	m := bot.Message{Text: text}
+	if replace {
+		m = edit(c, m)
+	}
+	return []bot.Message{m}, nil
+}
+
+// alreadyDoneText is what alreadyDone says; replace is true when it says
+// who verified first (the answer may replace the tapped message).
+func (t *Tools) alreadyDoneText(ctx context.Context, lang string, id int64) (string, bool, error) {
 	sub, err := t.st.SubmissionByID(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("police: report %d: %w", id, err)
+		return "", false, fmt.Errorf("police: report %d: %w", id, err)
 	}
 	who := t.personName(ctx, sub.VerifiedByID)
 	if who == "" || sub.VerifiedAt == nil || !(sub.Status == store.StatusVerified || sub.Status == store.StatusRejected) {
-		return t.say(c.Lang, "police.verify.not_open", "Ref", id, "Status", t.T(c.Lang, "flows.status."+sub.Status)), nil
+		return t.T(lang, "police.verify.not_open", "Ref", id, "Status", t.T(lang, "flows.status."+sub.Status)), false, nil
 	}
-	return []bot.Message{edit(c, bot.Message{Text: t.T(c.Lang, "police.verify.already", "Ref", id, "Who", who,
-		"Status", t.T(c.Lang, "flows.status."+sub.Status), "At", t.formatWhen(*sub.VerifiedAt))})}, nil
+	return t.T(lang, "police.verify.already", "Ref", id, "Who", who,
+		"Status", t.T(lang, "flows.status."+sub.Status), "At", t.formatWhen(*sub.VerifiedAt)), true, nil
 }
 
 // notifyOutcome queues the reporter's notice of a verification (reason ""
@@ -371,4 +425,28 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// Queue is p's verification queue for the web console: the oldest reports
+// waiting for p's verification (at most limit) and how many wait in all. A
+// refusal is the policy's *access.Denied error.
+func (t *Tools) Queue(ctx context.Context, p store.Person, limit int) ([]store.QueueItem, int64, error) {
+	if err := t.policy.Check(ctx, p, access.ViewQueue, access.Subject{UnitID: p.UnitID}); err != nil {
+		return nil, 0, err
+	}
+	kinds := t.verifiedKinds(p.Role)
+	if len(kinds) == 0 {
+		return nil, 0, nil
+	}
+	items, total, err := t.st.VerificationQueue(ctx, store.QueueFilter{UnitID: p.UnitID, Kinds: kinds, ExcludeReporterID: p.ID, Limit: limit})
+	if err != nil {
+		return nil, 0, fmt.Errorf("police: queue of person %d: %w", p.ID, err)
+	}
+	return items, total, nil
+}
+
+// Describe is how the queue shows a report in lang: its kind's label and
+// its answers, one line each.
+func (t *Tools) Describe(sub store.Submission, lang string) (kind string, answers []string) {
+	return t.kindLabel(sub.Kind, lang), t.answerLines(sub, lang)
 }
