@@ -194,3 +194,29 @@ func (s *Store) Inbox(ctx context.Context, f InboxFilter) ([]QueueItem, int64, e
 	}
 	return out, total, nil
 }
+
+// LastReports returns, per person of ids who ever reported, when their
+// latest report was sent.
+func (s *Store) LastReports(ctx context.Context, ids []int64) (map[int64]time.Time, error) {
+	out := map[int64]time.Time{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	// The newest report has the highest id: no aggregate over times, which
+	// SQLite would hand back as text.
+	var last []int64
+	if err := s.q(ctx).Raw("SELECT MAX(id) FROM submissions WHERE reporter_id IN ? GROUP BY reporter_id", ids).Scan(&last).Error; err != nil {
+		return nil, fmt.Errorf("store: last reports: %w", err)
+	}
+	if len(last) == 0 {
+		return out, nil
+	}
+	var rows []Submission
+	if err := s.q(ctx).Select("id", "reporter_id", "created_at").Where("id IN ?", last).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: last reports: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ReporterID] = r.CreatedAt
+	}
+	return out, nil
+}
