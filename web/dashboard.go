@@ -77,8 +77,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, v *visitor) {
 	})
 }
 
-// scorecard computes the scorecard the request asks for, after the access
-// check (ViewSummary on the unit: the person's subtree only).
+// scorecard computes the scorecard the request asks for. The route checked
+// ViewSummary on the unit (the person's subtree only); it is asked again
+// here so that no caller can forget it.
 func (s *Server) scorecard(r *http.Request, v *visitor) (report.Scorecard, string, bool, error) {
 	period, raw, outside, err := s.period(r)
 	if err != nil {

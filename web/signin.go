@@ -52,16 +52,24 @@ func (s *Server) cmdWeb(ctx context.Context, c flows.Call) ([]bot.Message, error
 
 // linkMessage creates a sign-in link for p and the message carrying it.
 func (s *Server) linkMessage(ctx context.Context, p store.Person, lang string) (bot.Message, error) {
-	token, err := s.d.Store.CreateWebLoginToken(ctx, p.ID, s.d.Now().Add(s.o.LinkTTL))
+	link, err := s.SignInURL(ctx, p)
 	if err != nil {
 		return bot.Message{}, err
 	}
-	link := s.URL(Prefix + "/login/" + token)
 	s.log.InfoContext(ctx, "web sign-in link sent", "person_id", p.ID)
 	return bot.Message{
 		Text:    s.d.Text.T(lang, "web.link.text", "Minutes", int(s.o.LinkTTL/time.Minute)),
 		Buttons: [][]bot.Button{{{Label: s.d.Text.T(lang, "web.link.button"), URL: link}}},
 	}, nil
+}
+
+// SignInURL creates a one-time sign-in link for p, valid Options.LinkTTL.
+func (s *Server) SignInURL(ctx context.Context, p store.Person) (string, error) {
+	token, err := s.d.Store.CreateWebLoginToken(ctx, p.ID, s.d.Now().Add(s.o.LinkTTL))
+	if err != nil {
+		return "", err
+	}
+	return s.URL(Prefix + "/login/" + token), nil
 }
 
 // signInPage is the page a visitor without a session lands on: what to

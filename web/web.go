@@ -23,8 +23,8 @@ package web
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/base64"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -165,7 +165,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+Prefix+"/login/{token}", s.anon(s.signInLink))
 	m.HandleFunc("POST "+Prefix+"/logout", s.auth(s.signOut))
 	for _, r := range Routes {
-		m.HandleFunc(r.Method+" "+r.Path, s.auth(s.handlerOf(r.Name)))
+		m.HandleFunc(r.Method+" "+r.Path, s.auth(s.guard(r, s.handlerOf(r.Name))))
 	}
 	m.HandleFunc(Prefix+"/", s.anon(func(w http.ResponseWriter, r *http.Request, _ *visitor) {
 		s.fail(w, r, nil, http.StatusNotFound)
@@ -175,23 +175,27 @@ func (s *Server) routes() {
 }
 
 // Route is one signed-in page or action of the console. Routes lists them
-// all, so the access matrix test walks every one.
+// all; the access matrix test (package access) walks every one.
 type Route struct {
 	Name, Method, Path string
+	// Action is what the policy must allow on the unit the page is about
+	// (?unit=, else the person's own) before the handler runs. Handlers
+	// that act on one report check that report too (tips.Act, police.Verify).
+	Action access.Action
 }
 
 // Routes are the signed-in routes.
 var Routes = []Route{
-	{"dashboard", "GET", Prefix + "/{$}"},
-	{"chart", "GET", Prefix + "/chart.png"},
-	{"export", "GET", Prefix + "/export.xlsx"},
-	{"tips", "GET", Prefix + "/tips"},
-	{"tip", "GET", Prefix + "/tips/{id}"},
-	{"tip_act", "POST", Prefix + "/tips/{id}"},
-	{"verify", "GET", Prefix + "/verify"},
-	{"verify_act", "POST", Prefix + "/verify"},
-	{"members", "GET", Prefix + "/members"},
-	{"invite", "POST", Prefix + "/members/invite"},
+	{"dashboard", "GET", Prefix + "/{$}", access.ViewSummary},
+	{"chart", "GET", Prefix + "/chart.png", access.ViewSummary},
+	{"export", "GET", Prefix + "/export.xlsx", access.ViewSummary},
+	{"tips", "GET", Prefix + "/tips", access.ReadTipSource},
+	{"tip", "GET", Prefix + "/tips/{id}", access.ReadTipSource},
+	{"tip_act", "POST", Prefix + "/tips/{id}", access.SetTipStatus},
+	{"verify", "GET", Prefix + "/verify", access.ViewQueue},
+	{"verify_act", "POST", Prefix + "/verify", access.ViewQueue},
+	{"members", "GET", Prefix + "/members", access.ViewTeam},
+	{"invite", "POST", Prefix + "/members/invite", access.ViewTeam},
 }
 
 func (s *Server) handlerOf(name string) func(http.ResponseWriter, *http.Request, *visitor) {
@@ -218,6 +222,18 @@ func (s *Server) handlerOf(name string) func(http.ResponseWriter, *http.Request,
 		return s.invite
 	}
 	panic("web: no handler for route " + name)
+}
+
+// guard asks the policy for the route's action on the page's unit; a
+// refusal is a 403 page that names nothing of what was asked for.
+func (s *Server) guard(rt Route, h func(http.ResponseWriter, *http.Request, *visitor)) func(http.ResponseWriter, *http.Request, *visitor) {
+	return func(w http.ResponseWriter, r *http.Request, v *visitor) {
+		if err := s.d.Policy.Check(r.Context(), v.Person, rt.Action, access.Subject{UnitID: unitOf(r, v.Person)}); err != nil {
+			s.failErr(w, r, v, err)
+			return
+		}
+		h(w, r, v)
+	}
 }
 
 // visitor is who makes a request: a signed-in person (Person set) or not.
@@ -336,7 +352,9 @@ func (s *Server) visitorOf(r *http.Request) (*visitor, error) {
 }
 
 // consoleRole reports whether a role has a console: team leaders and above.
-func consoleRole(r store.Role) bool { return r.IsPolice() || r == store.RoleLeader || r == store.RoleDeputy }
+func consoleRole(r store.Role) bool {
+	return r.IsPolice() || r == store.RoleLeader || r == store.RoleDeputy
+}
 
 func (s *Server) langOf(p store.Person) string {
 	switch p.Locale {

@@ -13,11 +13,16 @@ func (a *App) buildWeb() error {
 	if !cfg.Web.Enabled {
 		return nil
 	}
+	base := cfg.PublicBaseURL()
+	if cfg.App.PublicURL == "" && a.listener != nil {
+		// Listening on a port picked at start (tests): links must name it.
+		base = "http://" + a.listener.Addr().String()
+	}
 	srv, err := web.New(web.Deps{
 		Store: a.Store, Policy: a.Policy, Tips: a.Tips, Police: a.Police, Text: a.Catalog, Campaign: a.Campaign,
 		Limiter: a.limiter(), Log: a.Log, Now: a.Now,
 	}, web.Options{
-		BaseURL: cfg.PublicBaseURL(), Location: cfg.Location(), DefaultLang: cfg.App.DefaultLocale,
+		BaseURL: base, Location: cfg.Location(), DefaultLang: cfg.App.DefaultLocale,
 		SessionIdle: cfg.Web.SessionIdle, SessionMaxAge: cfg.Web.SessionMaxAge, LinkTTL: cfg.Web.LinkTTL,
 		SignInPerHour: cfg.Web.SignInPerHour,
 	})
