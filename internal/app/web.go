@@ -2,7 +2,10 @@ package app
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/anttbot/anttbot/config"
 	"github.com/anttbot/anttbot/web"
 )
 
@@ -34,4 +37,39 @@ func (a *App) buildWeb() error {
 	a.mux.Handle(web.Prefix+"/", srv.Handler())
 	a.mux.Handle(web.Prefix, srv.Handler())
 	return nil
+}
+
+// logWhereToGo tells a newcomer, in a few lines, where the simulator and
+// the console are, which database and data directory are used, and which
+// channels are on.
+func (a *App) logWhereToGo() {
+	cfg := a.Config
+	base := cfg.PublicBaseURL()
+	if cfg.App.PublicURL == "" {
+		base = "http://" + a.Addr()
+	}
+	if a.Simulator != nil {
+		a.Log.Info("simulator: open it in a browser to chat as any demo person", "url", base+"/")
+	}
+	if a.Web != nil {
+		a.Log.Info("console for officials: sign in with the link /web sends in the chat", "url", base+web.Prefix+"/")
+	}
+	db := "postgres (database.dsn)"
+	if cfg.Database.Driver == "sqlite" {
+		db = "sqlite " + cfg.DatabaseDSN()
+	}
+	a.Log.Info("storage", "database", db, "data_dir", cfg.App.DataDir, "redis", cfg.Redis.URL != "")
+	var names []string
+	for name := range a.Channels {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	a.Log.Info("channels on: "+strings.Join(names, ", "), "telegram_mode", telegramMode(cfg))
+}
+
+func telegramMode(cfg config.Config) string {
+	if !cfg.Telegram.Enabled {
+		return "off"
+	}
+	return cfg.Telegram.Mode
 }
