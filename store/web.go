@@ -56,8 +56,9 @@ func (s *Store) CreateWebLoginToken(ctx context.Context, personID int64, expires
 	if err := s.q(ctx).Create(&t).Error; err != nil {
 		return "", fmt.Errorf("store: create web login token for person %d: %w", personID, err)
 	}
-	// Old tokens are of no use to anybody: drop those expired a day ago.
-	if err := s.q(ctx).Where("expires_at < ?", s.clock().Add(-24*time.Hour)).Delete(&WebLoginToken{}).Error; err != nil {
+	// Old tokens are of no use to anybody: drop those that expired two days
+	// before this one will (by the caller's clock, as the expiry).
+	if err := s.q(ctx).Where("expires_at < ?", utc(expires).Add(-48*time.Hour)).Delete(&WebLoginToken{}).Error; err != nil {
 		return "", fmt.Errorf("store: purge web login tokens: %w", err)
 	}
 	return token, nil
@@ -87,11 +88,11 @@ func (s *Store) UseWebLoginToken(ctx context.Context, token string, now time.Tim
 	return t.PersonID, nil
 }
 
-// CreateWebSession opens a session for p lasting at most maxAge and
-// returns its id (for the cookie); sess.CSRFToken is the form token.
-func (s *Store) CreateWebSession(ctx context.Context, p Person, maxAge time.Duration) (id string, sess WebSession, err error) {
+// CreateWebSession opens a session for p at now lasting at most maxAge
+// and returns its id (for the cookie); sess.CSRFToken is the form token.
+func (s *Store) CreateWebSession(ctx context.Context, p Person, now time.Time, maxAge time.Duration) (id string, sess WebSession, err error) {
 	id = NewSecret()
-	now := s.clock()
+	now = utc(now)
 	sess = WebSession{IDHash: hashSecret(id), PersonID: p.ID, Role: p.Role, UnitID: p.UnitID, CSRFToken: NewSecret(),
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(maxAge)}
 	if err := s.q(ctx).Create(&sess).Error; err != nil {

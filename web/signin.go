@@ -206,7 +206,7 @@ func (s *Server) signInLink(w http.ResponseWriter, r *http.Request, v *visitor) 
 	if v.Signed && v.sessionID != "" {
 		_ = s.d.Store.EndWebSession(ctx, v.sessionID)
 	}
-	id, _, err := s.d.Store.CreateWebSession(ctx, p, s.o.SessionMaxAge)
+	id, _, err := s.d.Store.CreateWebSession(ctx, p, s.d.Now(), s.o.SessionMaxAge)
 	if err != nil {
 		s.fail(w, r, v, http.StatusInternalServerError, err)
 		return
