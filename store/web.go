@@ -160,32 +160,42 @@ func (s *Store) Inbox(ctx context.Context, f InboxFilter) ([]QueueItem, int64, e
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	where := "(s.team_id IN (SELECT id FROM subtree) OR s.commune_id IN (SELECT id FROM subtree)) AND s.kind IN ?"
-	args := []any{f.UnitID, f.Kinds}
+	// Made in one of the unit's teams, or in the commune itself (see
+	// VerificationQueue): the UNION of two selections that each read their
+	// (unit, kind, ...) index. One OR, or a subquery of the subtree, made
+	// the planner filter every report of the kinds (70 ms for a commune of
+	// a 500,000-report province instead of a few).
+	ids, err := s.UnitSubtreeIDs(ctx, f.UnitID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: inbox of unit %d: %w", f.UnitID, err)
+	}
+	cond, cargs := "s.kind IN ?", []any{f.Kinds}
 	if len(f.Statuses) > 0 {
-		where += " AND s.status IN ?"
-		args = append(args, f.Statuses)
+		cond += " AND s.status IN ?"
+		cargs = append(cargs, f.Statuses)
 	}
 	if f.TeamID != 0 {
-		where += " AND s.team_id = ?"
-		args = append(args, f.TeamID)
+		cond += " AND s.team_id = ?"
+		cargs = append(cargs, f.TeamID)
 	}
 	if !f.Since.IsZero() {
-		where += " AND s.created_at >= ?"
-		args = append(args, utc(f.Since))
+		cond += " AND s.created_at >= ?"
+		cargs = append(cargs, utc(f.Since))
 	}
+	const cols = "s.id, s.kind, s.status, s.urgent, s.reporter_id, s.team_id, s.commune_id, s.phase_id, s.occurred_at, s.created_at, s.updated_at"
+	from := "(SELECT " + cols + " FROM submissions s WHERE s.team_id IN ? AND " + cond +
+		" UNION SELECT " + cols + " FROM submissions s WHERE s.commune_id IN ? AND " + cond + ") s"
+	args := append(append(append([]any{ids}, cargs...), ids), cargs...)
 	var total int64
-	if err := s.q(ctx).Raw("WITH RECURSIVE "+subtreeCTE+" SELECT COUNT(*) FROM submissions s WHERE "+where, args...).
-		Scan(&total).Error; err != nil {
+	if err := s.q(ctx).Raw("SELECT COUNT(*) FROM "+from, args...).Scan(&total).Error; err != nil {
 		return nil, 0, fmt.Errorf("store: inbox of unit %d: %w", f.UnitID, err)
 	}
 	if total == 0 {
 		return nil, 0, nil
 	}
 	var subs []Submission
-	err := s.q(ctx).Raw("WITH RECURSIVE "+subtreeCTE+" SELECT s.id, s.kind, s.status, s.urgent, s.reporter_id, s.team_id, "+
-		"s.commune_id, s.phase_id, s.occurred_at, s.created_at, s.updated_at FROM submissions s WHERE "+where+
-		" ORDER BY s.urgent DESC, s.created_at DESC, s.id DESC LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...).Scan(&subs).Error
+	err = s.q(ctx).Raw("SELECT * FROM "+from+" ORDER BY s.urgent DESC, s.created_at DESC, s.id DESC LIMIT ? OFFSET ?",
+		append(args, f.Limit, f.Offset)...).Scan(&subs).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: inbox of unit %d: %w", f.UnitID, err)
 	}

@@ -124,6 +124,18 @@ func BenchmarkConsoleProvince(b *testing.B) {
 		b.ReportMetric(float64(ds[len(ds)/2])/float64(time.Millisecond), "p50-ms")
 		b.ReportMetric(float64(ds[min(len(ds)-1, len(ds)*99/100)])/float64(time.Millisecond), "p99-ms")
 	}
+	if os.Getenv("ANTTBOT_BENCH_EXPLAIN") != "" {
+		var plan []string
+		st.DB().Raw(os.Getenv("ANTTBOT_BENCH_EXPLAIN"), g.FirstCommune).Scan(&plan)
+		b.Log(strings.Join(plan, "\n"))
+	}
+	b.Run("store_inbox", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := st.Inbox(ctx, store.InboxFilter{UnitID: g.FirstCommune, Kinds: []string{campaign.KindTip}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("commune_dashboard", func(b *testing.B) { page(b, "/web/") })
 	b.Run("commune_tip_inbox", func(b *testing.B) { page(b, "/web/tips") })
 	b.Run("commune_tip_inbox_open", func(b *testing.B) { page(b, "/web/tips?state=open&age=30d") })
