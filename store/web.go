@@ -137,10 +137,10 @@ func (s *Store) EndWebSessionsOf(ctx context.Context, personID int64) (int64, er
 	return res.RowsAffected, nil
 }
 
-// InboxFilter selects the reports of a console list (the tip inbox): Kinds
+// ReportListFilter selects the reports of a console list (the tip inbox): Kinds
 // made in UnitID's subtree, optionally only some statuses, one team, and
 // those sent since a time.
-type InboxFilter struct {
+type ReportListFilter struct {
 	UnitID   int64
 	Kinds    []string
 	Statuses []string // empty: every status
@@ -150,12 +150,12 @@ type InboxFilter struct {
 	Offset   int
 }
 
-// Inbox returns the reports matching f, urgent first then newest, and how
+// ReportList returns the reports matching f, urgent first then newest, and how
 // many match in all. The items carry no answers: a list shows references,
 // kinds, teams and statuses; the text is read on the report's own page.
-func (s *Store) Inbox(ctx context.Context, f InboxFilter) ([]QueueItem, int64, error) {
+func (s *Store) ReportList(ctx context.Context, f ReportListFilter) ([]QueueItem, int64, error) {
 	if f.UnitID == 0 || len(f.Kinds) == 0 {
-		return nil, 0, fmt.Errorf("store: inbox: unit and kinds are required: %w", ErrInvalid)
+		return nil, 0, fmt.Errorf("store: report list: unit and kinds are required: %w", ErrInvalid)
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
@@ -167,7 +167,7 @@ func (s *Store) Inbox(ctx context.Context, f InboxFilter) ([]QueueItem, int64, e
 	// a 500,000-report province instead of a few).
 	ids, err := s.UnitSubtreeIDs(ctx, f.UnitID)
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: inbox of unit %d: %w", f.UnitID, err)
+		return nil, 0, fmt.Errorf("store: report list of unit %d: %w", f.UnitID, err)
 	}
 	cond, cargs := "s.kind IN ?", []any{f.Kinds}
 	if len(f.Statuses) > 0 {
@@ -188,7 +188,7 @@ func (s *Store) Inbox(ctx context.Context, f InboxFilter) ([]QueueItem, int64, e
 	args := append(append(append([]any{ids}, cargs...), ids), cargs...)
 	var total int64
 	if err := s.q(ctx).Raw("SELECT COUNT(*) FROM "+from, args...).Scan(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("store: inbox of unit %d: %w", f.UnitID, err)
+		return nil, 0, fmt.Errorf("store: report list of unit %d: %w", f.UnitID, err)
 	}
 	if total == 0 {
 		return nil, 0, nil
@@ -197,11 +197,11 @@ func (s *Store) Inbox(ctx context.Context, f InboxFilter) ([]QueueItem, int64, e
 	err = s.q(ctx).Raw("SELECT * FROM "+from+" ORDER BY s.urgent DESC, s.created_at DESC, s.id DESC LIMIT ? OFFSET ?",
 		append(args, f.Limit, f.Offset)...).Scan(&subs).Error
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: inbox of unit %d: %w", f.UnitID, err)
+		return nil, 0, fmt.Errorf("store: report list of unit %d: %w", f.UnitID, err)
 	}
 	out, err := s.queueItems(ctx, subs)
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: inbox of unit %d: %w", f.UnitID, err)
+		return nil, 0, fmt.Errorf("store: report list of unit %d: %w", f.UnitID, err)
 	}
 	return out, total, nil
 }

@@ -131,7 +131,7 @@ func BenchmarkConsoleProvince(b *testing.B) {
 	}
 	b.Run("store_inbox", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, err := st.Inbox(ctx, store.InboxFilter{UnitID: g.FirstCommune, Kinds: []string{campaign.KindTip}}); err != nil {
+			if _, _, err := st.ReportList(ctx, store.ReportListFilter{UnitID: g.FirstCommune, Kinds: []string{campaign.KindTip}}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -31,7 +31,7 @@ func (s *Server) tipKinds() []string {
 func (s *Server) tipInbox(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	f := store.InboxFilter{UnitID: v.Person.UnitID, Kinds: s.tipKinds(), Limit: 50}
+	f := store.ReportListFilter{UnitID: v.Person.UnitID, Kinds: s.tipKinds(), Limit: 50}
 	state := q.Get("state")
 	switch state {
 	case "open":
@@ -61,7 +61,7 @@ func (s *Server) tipInbox(w http.ResponseWriter, r *http.Request, v *visitor) {
 	if page := formID(q.Get("page")); page > 1 {
 		f.Offset = int(page-1) * f.Limit
 	}
-	items, total, err := s.d.Store.Inbox(ctx, f)
+	items, total, err := s.d.Store.ReportList(ctx, f)
 	if err != nil {
 		s.fail(w, r, v, http.StatusInternalServerError, err)
 		return
