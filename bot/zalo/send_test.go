@@ -42,7 +42,7 @@ func TestSendShapes(t *testing.T) {
 			want: []string{`{"recipient":{"user_id":"` + testUser + `"},"message":{"text":"Đường dẫn đăng nhập","attachment":{"type":"template","payload":{"buttons":[
 				{"title":"🌐 Mở trang quản lý","type":"oa.open.url","payload":{"url":"https://anttbot.example/web/login/t0k"}}]}}}}`}},
 		{name: "a link among choices is written out in the text",
-			msg: bot.Message{ChatID: testUser, Text: "Chọn:", Buttons: [][]bot.Button{{{Label: "Có", Data: "y"}, {Label: "Trang web", URL: "https://anttbot.example/web/"}}}},
+			msg:  bot.Message{ChatID: testUser, Text: "Chọn:", Buttons: [][]bot.Button{{{Label: "Có", Data: "y"}, {Label: "Trang web", URL: "https://anttbot.example/web/"}}}},
 			want: []string{`{"recipient":{"user_id":"` + testUser + `"},"message":{"text":"Chọn:\nTrang web: https://anttbot.example/web/","attachment":{"type":"template","payload":{"buttons":[{"title":"Có","type":"oa.query.hide","payload":"` + sign(testUser, "y") + `"}]}}}}`}},
 		{name: "buttons without a question get a prompt",
 			msg:  bot.Message{ChatID: testUser, Buttons: [][]bot.Button{{{Label: "Có", Data: "y"}}}},
