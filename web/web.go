@@ -31,7 +31,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -293,7 +292,14 @@ func (s *Server) auth(h func(http.ResponseWriter, *http.Request, *visitor)) http
 			return
 		}
 		if v == nil {
-			http.Redirect(w, r, Prefix+"/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			// A cookie that no longer opens a session: it ended (idle, too
+			// old, the person's role or unit changed). Say so.
+			if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+				http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: Prefix, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+				http.Redirect(w, r, Prefix+"/login?n=ended", http.StatusSeeOther)
+				return
+			}
+			http.Redirect(w, r, Prefix+"/login", http.StatusSeeOther)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

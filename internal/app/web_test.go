@@ -483,11 +483,27 @@ func TestWebSignInSecurity(t *testing.T) {
 	if err := e.a.Store.DB().Model(&store.Person{}).Where("id = ?", officer.ID).Update("role", store.RoleDistrictPolice).Error; err != nil {
 		t.Fatal(err)
 	}
-	if res := c.get("/web/"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/web/login") {
+	if res := c.get("/web/"); res.status != http.StatusSeeOther || res.location != "/web/login?n=ended" {
 		t.Errorf("after a role change: %d %q", res.status, res.location)
 	}
 	if _, err := e.a.Store.WebSessionByID(e.ctx, sessionCookie.Value); err == nil {
 		t.Error("the session survived its person's role change")
+	}
+}
+
+// TestWebSessionIdle: a session unused for web.session_idle ends.
+func TestWebSessionIdle(t *testing.T) {
+	e := newWebEnv(t)
+	c := e.signIn(e.person(store.RoleLeader, 0))
+	idle := e.a.Config.Web.SessionIdle
+	if err := e.a.Store.DB().Model(&store.WebSession{}).Where("1 = 1").Update("last_seen_at", e.a.Now().Add(-idle-time.Minute)).Error; err != nil {
+		t.Fatal(err)
+	}
+	if res := c.get("/web/"); res.status != http.StatusSeeOther || res.location != "/web/login?n=ended" {
+		t.Errorf("idle session: %d %q", res.status, res.location)
+	}
+	if res := c.get("/web/login?n=ended"); res.status != 200 || !strings.Contains(res.body, "Phiên đăng nhập đã kết thúc") {
+		t.Errorf("sign-in page after the end: %d\n%s", res.status, res.body)
 	}
 }
 
