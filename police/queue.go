@@ -167,15 +167,7 @@ func (t *Tools) answerLines(sub store.Submission, lang string) []string {
 // verify is the chat's Xác minh button: Verify, the answer replacing the
 // queue item where it can.
 func (t *Tools) verify(ctx context.Context, c flows.Call, id int64) ([]bot.Message, error) {
-	text, replace, err := t.verifyText(ctx, c.Person, c.Lang, id)
-	if err != nil {
-		return nil, err
-	}
-	m := bot.Message{Text: text}
-	if replace {
-		m = edit(c, m)
-	}
-	return []bot.Message{m}, nil
+	return answer(c)(t.decide(ctx, c.Person, c.Lang, id, store.StatusVerified, ""))
 }
 
 // Verify marks report id verified by p, first verifier wins, and queues the
@@ -183,36 +175,8 @@ func (t *Tools) verify(ctx context.Context, c flows.Call, id int64) ([]bot.Messa
 // lang (done, refused, or who was first). The chat's Xác minh button and
 // the web console both call it.
 func (t *Tools) Verify(ctx context.Context, p store.Person, lang string, id int64) (string, error) {
-	text, _, err := t.verifyText(ctx, p, lang, id)
+	text, _, err := t.decide(ctx, p, lang, id, store.StatusVerified, "")
 	return text, err
-}
-
-// verifyText is Verify; replace is false when the answer should not
-// replace the tapped message (a refusal, a report no longer open).
-func (t *Tools) verifyText(ctx context.Context, p store.Person, lang string, id int64) (text string, replace bool, err error) {
-	if err := t.policy.Check(ctx, p, access.VerifyReport, access.Subject{SubmissionID: id}); err != nil {
-		text, err := t.refusalText(lang, err)
-		return text, false, err
-	}
-	var sub store.Submission
-	changed := false
-	err = t.st.InTx(ctx, func(tx *store.Store) error {
-		var err error
-		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, store.StatusVerified, p.ID, ""); err != nil || !changed {
-			return err
-		}
-		if sub, err = tx.SubmissionByID(ctx, id); err != nil {
-			return err
-		}
-		return t.notifyOutcome(ctx, tx, sub, p, "")
-	})
-	if err != nil {
-		return "", false, fmt.Errorf("police: verify submission %d: %w", id, err)
-	}
-	if !changed {
-		return t.alreadyDoneText(ctx, lang, id)
-	}
-	return t.T(lang, "police.verify.done", "Ref", id, "Kind", t.kindLabel(sub.Kind, lang)), true, nil
 }
 
 // startReject checks the report can still be rejected by this person, then
@@ -252,15 +216,7 @@ func (r rejectTool) Finish(ctx context.Context, c flows.Call, d *flows.Draft) ([
 	if d.Answers["reason"].Skipped {
 		reason = ""
 	}
-	text, replace, err := r.t.rejectText(ctx, c.Person, c.Lang, id, reason)
-	if err != nil {
-		return nil, err
-	}
-	m := bot.Message{Text: text}
-	if replace {
-		m = edit(c, m)
-	}
-	return []bot.Message{m}, nil
+	return answer(c)(r.t.decide(ctx, c.Person, c.Lang, id, store.StatusRejected, reason))
 }
 
 // Reject marks report id not verified by p with an optional reason, first
@@ -268,11 +224,15 @@ func (r rejectTool) Finish(ctx context.Context, c flows.Call, d *flows.Draft) ([
 // it returns what to tell p in lang. The chat's reject tool and the web
 // console both call it.
 func (t *Tools) Reject(ctx context.Context, p store.Person, lang string, id int64, reason string) (string, error) {
-	text, _, err := t.rejectText(ctx, p, lang, id, reason)
+	text, _, err := t.decide(ctx, p, lang, id, store.StatusRejected, reason)
 	return text, err
 }
 
-func (t *Tools) rejectText(ctx context.Context, p store.Person, lang string, id int64, reason string) (text string, replace bool, err error) {
+// decide moves report id to status to (verified or rejected, with reason),
+// first verifier wins, and queues the reporter's notice in the same
+// transaction. It returns what to tell p, and whether that may replace the
+// tapped message (a verification, or who was first).
+func (t *Tools) decide(ctx context.Context, p store.Person, lang string, id int64, to, reason string) (text string, replace bool, err error) {
 	if err := t.policy.Check(ctx, p, access.VerifyReport, access.Subject{SubmissionID: id}); err != nil {
 		text, err := t.refusalText(lang, err)
 		return text, false, err
@@ -281,7 +241,7 @@ func (t *Tools) rejectText(ctx context.Context, p store.Person, lang string, id 
 	changed := false
 	err = t.st.InTx(ctx, func(tx *store.Store) error {
 		var err error
-		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, store.StatusRejected, p.ID, reason); err != nil || !changed {
+		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, to, p.ID, reason); err != nil || !changed {
 			return err
 		}
 		if sub, err = tx.SubmissionByID(ctx, id); err != nil {
@@ -290,16 +250,34 @@ func (t *Tools) rejectText(ctx context.Context, p store.Person, lang string, id 
 		return t.notifyOutcome(ctx, tx, sub, p, reason)
 	})
 	if err != nil {
-		return "", false, fmt.Errorf("police: reject submission %d: %w", id, err)
+		return "", false, fmt.Errorf("police: set submission %d %s: %w", id, to, err)
 	}
 	if !changed {
 		return t.alreadyDoneText(ctx, lang, id)
 	}
-	key := "police.reject.done"
-	if reason != "" {
-		key = "police.reject.done_reason"
+	kind := t.kindLabel(sub.Kind, lang)
+	switch {
+	case to == store.StatusVerified:
+		return t.T(lang, "police.verify.done", "Ref", id, "Kind", kind), true, nil
+	case reason != "":
+		return t.T(lang, "police.reject.done_reason", "Ref", id, "Kind", kind, "Reason", reason), false, nil
 	}
-	return t.T(lang, key, "Ref", id, "Kind", t.kindLabel(sub.Kind, lang), "Reason", reason), false, nil
+	return t.T(lang, "police.reject.done", "Ref", id, "Kind", kind, "Reason", reason), false, nil
+}
+
+// answer turns a text and whether it may replace the tapped message into
+// the chat's reply.
+func answer(c flows.Call) func(text string, replace bool, err error) ([]bot.Message, error) {
+	return func(text string, replace bool, err error) ([]bot.Message, error) {
+		if err != nil {
+			return nil, err
+		}
+		m := bot.Message{Text: text}
+		if replace {
+			m = edit(c, m)
+		}
+		return []bot.Message{m}, nil
+	}
 }
 
 // recognise verifies a reported model (when still open) and marks it
@@ -340,15 +318,7 @@ func (t *Tools) recognise(ctx context.Context, c flows.Call, id int64) ([]bot.Me
 
 // alreadyDone tells a verifier who came second what the first one did.
 func (t *Tools) alreadyDone(ctx context.Context, c flows.Call, id int64) ([]bot.Message, error) {
-	text, replace, err := t.alreadyDoneText(ctx, c.Lang, id)
-	if err != nil {
-		return nil, err
-	}
-	m := bot.Message{Text: text}
-	if replace {
-		m = edit(c, m)
-	}
-	return []bot.Message{m}, nil
+	return answer(c)(t.alreadyDoneText(ctx, c.Lang, id))
 }
 
 // alreadyDoneText is what alreadyDone says; replace is true when it says

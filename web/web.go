@@ -266,11 +266,8 @@ func cacheStatic(h http.Handler) http.Handler {
 // anon serves a page open to anybody; a signed-in visitor is recognised.
 func (s *Server) anon(h func(http.ResponseWriter, *http.Request, *visitor)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		secureHeaders(w)
-		w.Header().Set("Cache-Control", "no-store")
-		v, err := s.visitorOf(r)
-		if err != nil {
-			s.fail(w, r, &visitor{Lang: s.o.DefaultLang}, http.StatusInternalServerError, err)
+		v, ok := s.begin(w, r)
+		if !ok {
 			return
 		}
 		if v == nil {
@@ -284,11 +281,8 @@ func (s *Server) anon(h func(http.ResponseWriter, *http.Request, *visitor)) http
 // of every request that changes something.
 func (s *Server) auth(h func(http.ResponseWriter, *http.Request, *visitor)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		secureHeaders(w)
-		w.Header().Set("Cache-Control", "no-store")
-		v, err := s.visitorOf(r)
-		if err != nil {
-			s.fail(w, r, &visitor{Lang: s.o.DefaultLang}, http.StatusInternalServerError, err)
+		v, ok := s.begin(w, r)
+		if !ok {
 			return
 		}
 		if v == nil {
@@ -311,6 +305,19 @@ func (s *Server) auth(h func(http.ResponseWriter, *http.Request, *visitor)) http
 		}
 		h(w, r, v)
 	}
+}
+
+// begin sets the headers of every page and finds the visitor's session
+// (nil without one); false when it answered already (a database error).
+func (s *Server) begin(w http.ResponseWriter, r *http.Request) (*visitor, bool) {
+	secureHeaders(w)
+	w.Header().Set("Cache-Control", "no-store")
+	v, err := s.visitorOf(r)
+	if err != nil {
+		s.fail(w, r, &visitor{Lang: s.o.DefaultLang}, http.StatusInternalServerError, err)
+		return nil, false
+	}
+	return v, true
 }
 
 func sameToken(got, want string) bool {
