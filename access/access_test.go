@@ -374,16 +374,18 @@ func TestCommuneMerge(t *testing.T) {
 // open it on a unit of their own scope. Members have no console at all; the
 // test fails for a console route missing here.
 var consoleAllowed = map[string][]store.Role{
-	"dashboard":  {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
-	"chart":      {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
-	"export":     {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
-	"tips":       {store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
-	"tip":        {store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
-	"tip_act":    {store.RoleCommunePolice},
-	"verify":     {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice},
-	"verify_act": {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice},
-	"members":    {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
-	"invite":     {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"dashboard":    {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"chart":        {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"export":       {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"tips":         {store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"tip":          {store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"tip_act":      {store.RoleCommunePolice},
+	"verify":       {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice},
+	"verify_act":   {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice},
+	"members":      {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"invite":       {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"incidents":    {store.RoleCommunePolice},
+	"incident_log": {store.RoleCommunePolice},
 }
 
 // TestConsoleRoutes walks every web console route × role × scope through the

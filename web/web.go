@@ -195,6 +195,8 @@ var Routes = []Route{
 	{"verify_act", "POST", Prefix + "/verify", access.ViewQueue},
 	{"members", "GET", Prefix + "/members", access.ViewTeam},
 	{"invite", "POST", Prefix + "/members/invite", access.ViewTeam},
+	{"incidents", "GET", Prefix + "/incidents", access.LogIncident},
+	{"incident_log", "POST", Prefix + "/incidents", access.LogIncident},
 }
 
 func (s *Server) handlerOf(name string) func(http.ResponseWriter, *http.Request, *visitor) {
@@ -219,6 +221,10 @@ func (s *Server) handlerOf(name string) func(http.ResponseWriter, *http.Request,
 		return s.membersPage
 	case "invite":
 		return s.invite
+	case "incidents":
+		return s.incidentsPage
+	case "incident_log":
+		return s.incidentLog
 	}
 	panic("web: no handler for route " + name)
 }

@@ -192,6 +192,9 @@ func TestWebRoutesByRole(t *testing.T) {
 		{"police unknown tip", police, "/web/tips/999999", 404},
 		{"police verification", police, "/web/verify", 200},
 		{"police members", police, "/web/members", 200},
+		{"police incidents", police, "/web/incidents", 200},
+		{"leader incidents", leader, "/web/incidents", 403},
+		{"province incidents (read only)", province, "/web/incidents", 403},
 		{"police bad period", police, "/web/?period=nonsense", 404},
 		{"police unknown page", police, "/web/nothing-here", 404},
 		{"leader dashboard", leader, "/web/", 200},
@@ -488,6 +491,51 @@ func TestWebSignInSecurity(t *testing.T) {
 	}
 	if _, err := e.a.Store.WebSessionByID(e.ctx, sessionCookie.Value); err == nil {
 		t.Error("the session survived its person's role change")
+	}
+}
+
+// TestWebIncident logs an incident from the console through /sukien's own
+// code: stored once even when the form is posted twice, the commune's members
+// asked whether they were there; a bad form changes nothing.
+func TestWebIncident(t *testing.T) {
+	e := newWebEnv(t)
+	police := e.signIn(e.person(store.RoleCommunePolice, -1))
+	count := func() int {
+		ins, err := e.a.Store.IncidentsOf(e.ctx, e.a.Demo.Commune.ID, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ins)
+	}
+	before := count()
+	page := police.get("/web/incidents")
+	nonce := regexp.MustCompile(`name="nonce" value="([^"]+)"`).FindStringSubmatch(page.body)
+	if page.status != 200 || nonce == nil {
+		t.Fatalf("incidents page: %d", page.status)
+	}
+	today := e.a.Now().In(e.a.Config.Location()).Format("2006-01-02")
+	bad := url.Values{"nonce": {nonce[1]}, "kind": {"fire"}, "date": {today}, "place": {""}}
+	police.post("/web/incidents", bad)
+	if got := police.get("/web/incidents").body; !strings.Contains(got, "Bạn nhập địa điểm") || count() != before {
+		t.Fatalf("an incident without a place: %d incidents (was %d)", count(), before)
+	}
+	form := url.Values{"nonce": {nonce[1]}, "kind": {"fire"}, "date": {today}, "time": {"06:30"}, "place": {"Kho rơm nhà ông Tám"}}
+	for range 2 {
+		police.get("/web/incidents")
+		if res := police.post("/web/incidents", form); res.status != http.StatusSeeOther {
+			t.Fatalf("log incident: %d", res.status)
+		}
+	}
+	if count() != before+1 {
+		t.Fatalf("incidents after two posts of one form: %d, want %d", count(), before+1)
+	}
+	ins, _ := e.a.Store.IncidentsOf(e.ctx, e.a.Demo.Commune.ID, 1)
+	member := e.person(store.RoleMember, 0)
+	if n := queuedJobs(t, e, fmt.Sprintf("police:presence:ask:%d:%d", ins[0].ID, member.ID)); n != 1 {
+		t.Errorf("presence questions to a member: %d, want 1", n)
+	}
+	if got := police.get("/web/incidents").body; !strings.Contains(got, "Kho rơm nhà ông Tám") {
+		t.Error("the incident is not listed")
 	}
 }
 
