@@ -386,6 +386,8 @@ var consoleAllowed = map[string][]store.Role{
 	"invite":       {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
 	"incidents":    {store.RoleCommunePolice},
 	"incident_log": {store.RoleCommunePolice},
+	"figures":      {store.RoleCommunePolice},
+	"figures_save": {store.RoleCommunePolice},
 }
 
 // TestConsoleRoutes walks every web console route × role × scope through the

@@ -103,3 +103,95 @@ func (t *Tools) RecentIncidents(ctx context.Context, p store.Person, lang string
 // Today is today's date in the campaign's time zone (YYYY-MM-DD), the date
 // an incident form starts with.
 func (t *Tools) Today() string { return campaign.DateOf(t.now(), t.opts.Location).String() }
+
+// FigureField is one police figure of the console's form for a phase.
+type FigureField struct {
+	Figure  string
+	Label   string
+	Ask     string
+	Current string // the value entered so far, "" when never
+	// Locked, when set, says the figure was entered per month and is
+	// corrected there (in the chat); the form does not offer it.
+	Locked string
+	// Max is "100" for a percentage, "" when unbounded.
+	Max string
+}
+
+// FiguresForm lists the commune figures of phase phaseID for p's commune,
+// as /solieu asks them for a whole phase.
+func (t *Tools) FiguresForm(ctx context.Context, p store.Person, lang, phaseID string) ([]FigureField, error) {
+	d, problem, err := t.figuresDraft(ctx, p, phaseID)
+	if err != nil || problem != "" {
+		return nil, err
+	}
+	items, _ := figuresTool{t}.items(d, lang)
+	out := make([]FigureField, 0, len(items))
+	for _, it := range items {
+		f := FigureField{Figure: it.figure, Label: it.label, Ask: it.ask, Current: it.current}
+		if it.lock != "" {
+			f.Locked = t.T(lang, "police.figures.locked_"+it.lock, "Label", it.label, "Value", it.sum)
+		}
+		if it.figure == campaign.FigureResidentInfoPercent {
+			f.Max = "100"
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// SaveFigures saves the figures of phase phaseID typed into the console's
+// form (figure → number; empty keeps the value) through the code that
+// finishes /solieu (access check per figure, one transaction, every change
+// audited by the store). ok is false when a value was refused, with why in text.
+func (t *Tools) SaveFigures(ctx context.Context, p store.Person, lang, phaseID string, values map[string]string) (text string, ok bool, err error) {
+	d, problem, err := t.figuresDraft(ctx, p, phaseID)
+	if err != nil {
+		return "", false, err
+	}
+	if problem != "" {
+		return t.T(lang, problem), false, nil
+	}
+	items, _ := figuresTool{t}.items(d, lang)
+	d.Answers = map[string]flows.Answer{}
+	for _, it := range items {
+		raw := strings.TrimSpace(values[it.figure])
+		if raw == "" || it.lock != "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.ReplaceAll(raw, ",", "."), 64)
+		if err != nil || v < 0 || (it.figure == campaign.FigureResidentInfoPercent && v > 100) {
+			return t.T(lang, "police.console.figures.bad_value", "Label", it.label, "Value", raw), false, nil
+		}
+		d.Answers[it.step] = flows.Answer{Number: &v, At: t.now()}
+	}
+	msgs, err := figuresTool{t}.Finish(ctx, flows.Call{Person: p, Lang: lang}, d)
+	if err != nil || len(msgs) == 0 {
+		return "", false, err
+	}
+	return msgs[0].Text, true, nil
+}
+
+// figuresDraft is the figures tool's draft of p's commune for a phase,
+// after the access check; problem is a message key when there is none.
+func (t *Tools) figuresDraft(ctx context.Context, p store.Person, phaseID string) (*flows.Draft, string, error) {
+	if err := t.policy.Check(ctx, p, access.EnterFigures, access.Subject{UnitID: p.UnitID}); err != nil {
+		return nil, "", err
+	}
+	u, err := t.st.UnitByID(ctx, p.UnitID)
+	if err != nil {
+		return nil, "", err
+	}
+	if u.Level != store.LevelCommune {
+		return nil, "police.error.no_commune", nil
+	}
+	data, problem, err := t.communeFiguresData(ctx, u, phaseID, "")
+	switch {
+	case err != nil:
+		return nil, "", err
+	case problem == figuresNoPhase || problem == figuresBadMonth:
+		return nil, "police.console.figures.no_phase", nil
+	case problem != "":
+		return nil, problem, nil
+	}
+	return &flows.Draft{ID: "web", Data: data}, "", nil
+}

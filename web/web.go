@@ -197,6 +197,8 @@ var Routes = []Route{
 	{"invite", "POST", Prefix + "/members/invite", access.ViewTeam},
 	{"incidents", "GET", Prefix + "/incidents", access.LogIncident},
 	{"incident_log", "POST", Prefix + "/incidents", access.LogIncident},
+	{"figures", "GET", Prefix + "/figures", access.EnterFigures},
+	{"figures_save", "POST", Prefix + "/figures", access.EnterFigures},
 }
 
 func (s *Server) handlerOf(name string) func(http.ResponseWriter, *http.Request, *visitor) {
@@ -225,6 +227,10 @@ func (s *Server) handlerOf(name string) func(http.ResponseWriter, *http.Request,
 		return s.incidentsPage
 	case "incident_log":
 		return s.incidentLog
+	case "figures":
+		return s.figuresPage
+	case "figures_save":
+		return s.figuresSave
 	}
 	panic("web: no handler for route " + name)
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anttbot/anttbot/campaign"
 	"github.com/anttbot/anttbot/store"
 	"github.com/anttbot/anttbot/tips"
 )
@@ -193,6 +194,11 @@ func TestWebRoutesByRole(t *testing.T) {
 		{"police verification", police, "/web/verify", 200},
 		{"police members", police, "/web/members", 200},
 		{"police incidents", police, "/web/incidents", 200},
+		{"police figures", police, "/web/figures", 200},
+		{"police figures of phase 1", police, "/web/figures?phase=dot1", 200},
+		{"police figures of no phase", police, "/web/figures?phase=dot9", 404},
+		{"leader figures", leader, "/web/figures", 403},
+		{"province figures (read only)", province, "/web/figures", 403},
 		{"leader incidents", leader, "/web/incidents", 403},
 		{"province incidents (read only)", province, "/web/incidents", 403},
 		{"police bad period", police, "/web/?period=nonsense", 404},
@@ -536,6 +542,46 @@ func TestWebIncident(t *testing.T) {
 	}
 	if got := police.get("/web/incidents").body; !strings.Contains(got, "Kho rơm nhà ông Tám") {
 		t.Error("the incident is not listed")
+	}
+}
+
+// TestWebFigures saves a phase's figures from the console through /solieu's
+// own code; a bad value saves nothing.
+func TestWebFigures(t *testing.T) {
+	e := newWebEnv(t)
+	police := e.signIn(e.person(store.RoleCommunePolice, -1))
+	fig := "f." + campaign.FigureTipsReceivedTotal
+	value := func() (float64, bool) {
+		p1, _ := e.a.Campaign.Phase("dot1")
+		from, to := p1.Bounds(e.a.Config.Location())
+		es, err := e.a.Store.PoliceFigureEntries(e.ctx, []int64{e.a.Demo.Commune.ID}, []string{campaign.FigureTipsReceivedTotal}, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range es {
+			if x.PeriodStart.Equal(from) && x.PeriodEnd.Equal(to) {
+				return x.Value, true
+			}
+		}
+		return 0, false
+	}
+	before, _ := value()
+	if page := police.get("/web/figures?phase=dot1"); page.status != 200 || !strings.Contains(page.body, `name="`+fig+`"`) {
+		t.Fatalf("figures page: %d", page.status)
+	}
+	police.post("/web/figures?phase=dot1", url.Values{fig: {"-3"}})
+	if got, _ := value(); got != before {
+		t.Errorf("a negative figure was saved: %v", got)
+	}
+	police.get("/web/figures?phase=dot1")
+	if res := police.post("/web/figures?phase=dot1", url.Values{fig: {strconv.Itoa(int(before) + 7)}}); res.status != http.StatusSeeOther {
+		t.Fatalf("save: %d", res.status)
+	}
+	if got, ok := value(); !ok || got != before+7 {
+		t.Errorf("figure after save = %v (%v), want %v", got, ok, before+7)
+	}
+	if body := police.get("/web/figures?phase=dot1").body; !strings.Contains(body, `data-testid="flash"`) {
+		t.Error("no result shown after saving")
 	}
 }
 
