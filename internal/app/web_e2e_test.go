@@ -126,6 +126,12 @@ func TestConsoleEndToEnd(t *testing.T) {
 	step("back to simulator", simtest.Open(ctx, base+"/"))
 	step("pick member", simtest.PickPerson(ctx, member.Name))
 	step("member told", simtest.WaitText(ctx, fmt.Sprintf("Nguồn tin #%d của bạn đã được Công an xã tiếp nhận", tipID)))
+	// A member has no console: the plain words get a clear refusal, no link.
+	step("member asks", simtest.SendText(ctx, "đăng nhập"))
+	step("member refused", simtest.WaitText(ctx, "dành cho tổ trưởng, tổ phó và Công an"))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid=link-button]').length`)); err != nil || n != 0 {
+		t.Fatalf("a member got a sign-in link (%d, %v)", n, err)
+	}
 
 	// A good deed waits for verification; the officer verifies it on the web.
 	deed := &store.Submission{Kind: "good_deed", Answers: store.JSONMap{"what": "Đưa cụ bà bị lạc về nhà", "helped": "Cụ Tư"},
