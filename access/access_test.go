@@ -14,6 +14,7 @@ import (
 	"github.com/anttbot/anttbot/locales"
 	"github.com/anttbot/anttbot/store"
 	"github.com/anttbot/anttbot/store/storetest"
+	"github.com/anttbot/anttbot/web"
 )
 
 // allRoles are the roles the matrix walks; a role added to store must be added here.
@@ -364,6 +365,76 @@ func TestCommuneMerge(t *testing.T) {
 			must(t, "merge communes", st.MergeUnit(ctx, o.commune2, o.commune, time.Now()))
 			if err := pol.Check(ctx, officer, access.SetTipStatus, access.Subject{SubmissionID: tip.ID}); err != nil {
 				t.Fatalf("after the merge: %v", err)
+			}
+		})
+	}
+}
+
+// consoleAllowed is, for each route of the web console, the roles that may
+// open it on a unit of their own scope. Members have no console at all; the
+// test fails for a console route missing here.
+var consoleAllowed = map[string][]store.Role{
+	"dashboard":    {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"chart":        {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"export":       {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"tips":         {store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"tip":          {store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"tip_act":      {store.RoleCommunePolice},
+	"verify":       {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice},
+	"verify_act":   {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice},
+	"members":      {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"invite":       {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	"incidents":    {store.RoleCommunePolice},
+	"incident_log": {store.RoleCommunePolice},
+	"figures":      {store.RoleCommunePolice},
+	"figures_save": {store.RoleCommunePolice},
+}
+
+// TestConsoleRoutes walks every web console route × role × scope through the
+// check the console makes before each handler (web.Route.Action on the
+// page's unit). The handlers' own checks of one report (a tip, a report to
+// verify) are the chat's, covered by TestMatrix; internal/app's web tests
+// open every route over HTTP.
+func TestConsoleRoutes(t *testing.T) {
+	for _, r := range web.Routes {
+		if _, ok := consoleAllowed[r.Name]; !ok {
+			t.Errorf("console route %s (%s %s) has no row in consoleAllowed: decide who may open it", r.Name, r.Method, r.Path)
+		}
+		if !contains(access.All, r.Action) {
+			t.Errorf("console route %s checks unknown action %q", r.Name, r.Action)
+		}
+	}
+	for _, driver := range storetest.Drivers() {
+		t.Run(driver, func(t *testing.T) {
+			st := storetest.New(t, driver)
+			o := newOrg(t, st)
+			pol := newPolicy(st)
+			for _, r := range web.Routes {
+				for _, role := range allRoles {
+					actor := o.actors[role]
+					for _, sc := range []struct {
+						name  string
+						unit  int64
+						allow bool
+					}{
+						{"own_unit", actor.UnitID, contains(consoleAllowed[r.Name], role)},
+						{"in_scope", o.team, contains(consoleAllowed[r.Name], role)},
+						{"next_door", o.outside[role], false},
+						{"far", o.team5, false},
+					} {
+						t.Run(fmt.Sprintf("%s/%s/%s", r.Name, role, sc.name), func(t *testing.T) {
+							err := pol.Check(ctxT(t), actor, r.Action, access.Subject{UnitID: sc.unit})
+							if sc.allow && err != nil {
+								t.Fatalf("want allowed, got %v", err)
+							}
+							if !sc.allow {
+								if _, ok := access.IsDenied(err); !ok {
+									t.Fatalf("want denied, got %v", err)
+								}
+							}
+						})
+					}
+				}
 			}
 		})
 	}

@@ -102,9 +102,12 @@ type Location struct {
 }
 
 // Button is one choice under a message. Data comes back in Update.Text/Callback.Data.
+// A button with URL set is a link instead: tapping it opens the address (a
+// sign-in link to the web console) and nothing comes back; Data is ignored.
 type Button struct {
 	Label string
 	Data  string
+	URL   string
 }
 
 // Message is something the bot sends to one chat.

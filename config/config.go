@@ -58,6 +58,7 @@ type Config struct {
 	Delivery  Delivery  `toml:"delivery"`
 	Schedule  Schedule  `toml:"schedule"`
 	Metrics   Metrics   `toml:"metrics"`
+	Web       Web       `toml:"web"`
 
 	// embeddedDefault is set by Load when neither a file nor an ANTTBOT_ variable was given.
 	embeddedDefault bool
@@ -172,6 +173,15 @@ type Metrics struct {
 	Path    string `toml:"path"`
 }
 
+// Web configures the console for officials (served under /web/).
+type Web struct {
+	Enabled       bool          `toml:"enabled"`
+	SessionIdle   time.Duration `toml:"session_idle"`     // a console session unused this long ends
+	SessionMaxAge time.Duration `toml:"session_max_age"`  // a console session ends this long after sign-in, used or not
+	LinkTTL       time.Duration `toml:"link_ttl"`         // how long a sign-in link sent in the chat works
+	SignInPerHour int           `toml:"sign_in_per_hour"` // sign-in links asked per phone number and per address
+}
+
 // Default returns the built-in configuration: SQLite in data_dir, no channel enabled.
 func Default() Config {
 	return Config{
@@ -223,6 +233,7 @@ func Default() Config {
 			QuietEnd:       "07:00",
 		},
 		Metrics: Metrics{Enabled: true, Path: "/metrics"},
+		Web:     Web{Enabled: true, SessionIdle: 2 * time.Hour, SessionMaxAge: 12 * time.Hour, LinkTTL: 10 * time.Minute, SignInPerHour: 5},
 	}
 }
 

@@ -56,6 +56,7 @@ func (c Config) Validate() error {
 	c.validateDelivery(&p)
 	c.validateSchedule(&p)
 	c.validateMetrics(&p)
+	c.validateWeb(&p)
 	c.validatePaths(&p)
 	return errors.Join(p...)
 }
@@ -316,6 +317,22 @@ func (c Config) validateSchedule(p *problems) {
 
 func (c Config) validateMetrics(p *problems) {
 	checkPath(p, "metrics.path", c.Metrics.Path)
+}
+
+func (c Config) validateWeb(p *problems) {
+	w := c.Web
+	if w.SessionIdle <= 0 {
+		p.add("web.session_idle", "must be positive (got %s)", w.SessionIdle)
+	}
+	if w.SessionMaxAge < w.SessionIdle {
+		p.add("web.session_max_age", "must be at least web.session_idle (%s; got %s)", w.SessionIdle, w.SessionMaxAge)
+	}
+	if w.LinkTTL <= 0 || w.LinkTTL > time.Hour {
+		p.add("web.link_ttl", "must be between 1s and 1h (got %s)", w.LinkTTL)
+	}
+	if w.SignInPerHour < 1 {
+		p.add("web.sign_in_per_hour", "must be at least 1 (got %d)", w.SignInPerHour)
+	}
 }
 
 // validatePaths rejects two handlers on one HTTP path.

@@ -188,33 +188,62 @@ func (t *Tools) communeFigures() []string {
 // startCommuneFigures starts the figures tool for the commune and a phase,
 // or a month of it (clipped to the phase).
 func (t *Tools) startCommuneFigures(ctx context.Context, c flows.Call, commune store.Unit, phaseID, month string) ([]bot.Message, error) {
+	data, problem, err := t.communeFiguresData(ctx, commune, phaseID, month)
+	if err != nil {
+		return nil, err
+	}
+	switch problem {
+	case "":
+	case figuresNoPhase:
+		return t.figuresMenu(c), nil
+	case figuresBadMonth:
+		return t.phaseMonths(c, phaseID), nil
+	default:
+		return t.say(c.Lang, problem), nil
+	}
+	c.StartTool(toolFigures, data)
+	return nil, nil
+}
+
+// What communeFiguresData can find wrong with what was asked.
+const (
+	figuresNoPhase  = "no_phase"
+	figuresBadMonth = "bad_month"
+)
+
+// communeFiguresData is the figures tool's draft data for the commune and
+// a phase or a month of it: the figures, their values so far, and those
+// locked because they were entered the other way (per month or per phase).
+// problem is figuresNoPhase, figuresBadMonth or a message key when there is
+// nothing to ask.
+func (t *Tools) communeFiguresData(ctx context.Context, commune store.Unit, phaseID, month string) (data map[string]string, problem string, err error) {
 	p, ok := t.camp.Phase(phaseID)
 	if !ok {
-		return t.figuresMenu(c), nil
+		return nil, figuresNoPhase, nil
 	}
 	phaseFrom, phaseTo := p.Bounds(t.opts.Location)
 	from, to, period := phaseFrom, phaseTo, "phase:"+p.ID
 	if month != "" {
 		mt, err := time.Parse(monthLayout, month)
 		if err != nil {
-			return t.phaseMonths(c, phaseID), nil
+			return nil, figuresBadMonth, nil
 		}
 		sp := t.monthSpan(mt.Year(), mt.Month())
 		from, to = later(sp.From, phaseFrom), earlier(sp.To, phaseTo)
 		if !to.After(from) {
-			return t.phaseMonths(c, phaseID), nil
+			return nil, figuresBadMonth, nil
 		}
 		period = "month:" + month + ":" + p.ID
 	}
 	figs := t.communeFigures()
 	if len(figs) == 0 {
-		return t.say(c.Lang, "police.figures.none_needed"), nil
+		return nil, "police.figures.none_needed", nil
 	}
 	entries, err := t.st.PoliceFigureEntries(ctx, []int64{commune.ID}, figs, phaseFrom, phaseTo)
 	if err != nil {
-		return nil, fmt.Errorf("police: figures of commune %d: %w", commune.ID, err)
+		return nil, "", fmt.Errorf("police: figures of commune %d: %w", commune.ID, err)
 	}
-	data := map[string]string{
+	data = map[string]string{
 		"scope": scopeCommune, "unit": strconv.FormatInt(commune.ID, 10), "unit_name": commune.Name,
 		"from": from.UTC().Format(time.RFC3339), "to": to.UTC().Format(time.RFC3339), "period": period,
 		"figs": strings.Join(figs, ","),
@@ -235,8 +264,7 @@ func (t *Tools) startCommuneFigures(ctx context.Context, c flows.Call, commune s
 			data["sum."+e.Figure] = formatFigure(sums[e.Figure])
 		}
 	}
-	c.StartTool(toolFigures, data)
-	return nil, nil
+	return data, "", nil
 }
 
 // startCommendations starts the figures tool for the commendations of

@@ -56,24 +56,34 @@ func (t *Tools) cmdInvite(ctx context.Context, c flows.Call) ([]bot.Message, err
 // createInvite checks the person may invite role into team, creates the
 // invite and shows the code, the command and the deep link.
 func (t *Tools) createInvite(ctx context.Context, c flows.Call, team store.Unit, role store.Role) ([]bot.Message, error) {
-	if err := t.policy.Check(ctx, c.Person, access.CreateInvite, access.Subject{UnitID: team.ID, Kind: string(role)}); err != nil {
-		return t.refusal(c.Lang, err)
-	}
-	inv, err := t.st.CreateInvite(ctx, store.Invite{UnitID: team.ID, Role: role, CreatedByID: &c.Person.ID, ExpiresAt: t.now().Add(t.opts.InviteTTL)})
+	text, err := t.CreateInvite(ctx, c.Person, c.Lang, team, role)
 	if err != nil {
-		return nil, fmt.Errorf("police: invite: %w", err)
+		return nil, err
 	}
-	if err := t.st.Audit(ctx, store.AuditLog{ActorID: &c.Person.ID, Action: "invite.create", SubjectType: "unit",
+	return []bot.Message{{Text: text}}, nil
+}
+
+// CreateInvite checks p may invite role into team, creates the invite and
+// returns, in lang, the code, the command and the deep link (or the
+// refusal). The chat's /moi and the web console both call it.
+func (t *Tools) CreateInvite(ctx context.Context, p store.Person, lang string, team store.Unit, role store.Role) (string, error) {
+	if err := t.policy.Check(ctx, p, access.CreateInvite, access.Subject{UnitID: team.ID, Kind: string(role)}); err != nil {
+		return t.refusalText(lang, err)
+	}
+	inv, err := t.st.CreateInvite(ctx, store.Invite{UnitID: team.ID, Role: role, CreatedByID: &p.ID, ExpiresAt: t.now().Add(t.opts.InviteTTL)})
+	if err != nil {
+		return "", fmt.Errorf("police: invite: %w", err)
+	}
+	if err := t.st.Audit(ctx, store.AuditLog{ActorID: &p.ID, Action: "invite.create", SubjectType: "unit",
 		SubjectID: strconv.FormatInt(team.ID, 10), Detail: "role " + string(role)}); err != nil {
-		return nil, fmt.Errorf("police: invite: %w", err)
+		return "", fmt.Errorf("police: invite: %w", err)
 	}
-	lang := c.Lang
 	text := t.T(lang, "police.invite.created", "Team", team.Name, "Role", t.roleLabel(role, lang), "Code", inv.Code,
 		"Expires", t.formatDay(inv.ExpiresAt))
 	if t.opts.BotName != "" {
 		text += "\n" + t.T(lang, "police.invite.link", "Link", "https://t.me/"+t.opts.BotName+"?start="+inv.Code)
 	}
-	return []bot.Message{{Text: text}}, nil
+	return text, nil
 }
 
 // inviteTool lets the commune police pick the team and the role of an

@@ -272,10 +272,19 @@ func (t *Tools) denied(a access.Action) flows.CommandHandler {
 // refusal turns a policy refusal into its localized message; other errors
 // are returned for the service to report.
 func (t *Tools) refusal(lang string, err error) ([]bot.Message, error) {
-	if d, ok := access.IsDenied(err); ok {
-		return []bot.Message{{Text: t.tr.T(lang, d.MessageKey)}}, nil
+	text, err := t.refusalText(lang, err)
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return []bot.Message{{Text: text}}, nil
+}
+
+// refusalText is refusal's message alone.
+func (t *Tools) refusalText(lang string, err error) (string, error) {
+	if d, ok := access.IsDenied(err); ok {
+		return t.tr.T(lang, d.MessageKey), nil
+	}
+	return "", err
 }
 
 // say is one plain reply.

@@ -64,16 +64,11 @@ func (t *Tools) verifiedKinds(role store.Role) []string {
 // each with its buttons.
 func (t *Tools) showQueue(ctx context.Context, c flows.Call) ([]bot.Message, error) {
 	p, lang := c.Person, c.Lang
-	if err := t.policy.Check(ctx, p, access.ViewQueue, access.Subject{UnitID: p.UnitID}); err != nil {
+	items, total, err := t.Queue(ctx, p, t.opts.QueueSize)
+	if _, denied := access.IsDenied(err); denied {
 		return t.refusal(lang, err)
-	}
-	kinds := t.verifiedKinds(p.Role)
-	if len(kinds) == 0 {
-		return t.say(lang, "police.queue.empty"), nil
-	}
-	items, total, err := t.st.VerificationQueue(ctx, store.QueueFilter{UnitID: p.UnitID, Kinds: kinds, ExcludeReporterID: p.ID, Limit: t.opts.QueueSize})
-	if err != nil {
-		return nil, fmt.Errorf("police: queue of person %d: %w", p.ID, err)
+	} else if err != nil {
+		return nil, err
 	}
 	if total == 0 {
 		return t.say(lang, "police.queue.empty"), nil
@@ -169,31 +164,19 @@ func (t *Tools) answerLines(sub store.Submission, lang string) []string {
 	return out
 }
 
-// verify marks a report verified, first verifier wins, and queues the
-// reporter's notice in the same transaction.
+// verify is the chat's Xác minh button: Verify, the answer replacing the
+// queue item where it can.
 func (t *Tools) verify(ctx context.Context, c flows.Call, id int64) ([]bot.Message, error) {
-	if err := t.policy.Check(ctx, c.Person, access.VerifyReport, access.Subject{SubmissionID: id}); err != nil {
-		return t.refusal(c.Lang, err)
-	}
-	var sub store.Submission
-	changed := false
-	err := t.st.InTx(ctx, func(tx *store.Store) error {
-		var err error
-		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, store.StatusVerified, c.Person.ID, ""); err != nil || !changed {
-			return err
-		}
-		if sub, err = tx.SubmissionByID(ctx, id); err != nil {
-			return err
-		}
-		return t.notifyOutcome(ctx, tx, sub, c.Person, "")
-	})
-	if err != nil {
-		return nil, fmt.Errorf("police: verify submission %d: %w", id, err)
-	}
-	if !changed {
-		return t.alreadyDone(ctx, c, id)
-	}
-	return []bot.Message{edit(c, bot.Message{Text: t.T(c.Lang, "police.verify.done", "Ref", id, "Kind", t.kindLabel(sub.Kind, c.Lang))})}, nil
+	return answer(c)(t.decide(ctx, c.Person, c.Lang, id, store.StatusVerified, ""))
+}
+
+// Verify marks report id verified by p, first verifier wins, and queues the
+// reporter's notice in the same transaction; it returns what to tell p in
+// lang (done, refused, or who was first). The chat's Xác minh button and
+// the web console both call it.
+func (t *Tools) Verify(ctx context.Context, p store.Person, lang string, id int64) (string, error) {
+	text, _, err := t.decide(ctx, p, lang, id, store.StatusVerified, "")
+	return text, err
 }
 
 // startReject checks the report can still be rejected by this person, then
@@ -228,38 +211,73 @@ func (r rejectTool) Steps(d *flows.Draft, lang string) ([]flows.Step, bool) {
 }
 
 func (r rejectTool) Finish(ctx context.Context, c flows.Call, d *flows.Draft) ([]bot.Message, error) {
-	t := r.t
 	id, _ := strconv.ParseInt(d.Data["sub"], 10, 64)
 	reason := d.Answers["reason"].Text
 	if d.Answers["reason"].Skipped {
 		reason = ""
 	}
-	if err := t.policy.Check(ctx, c.Person, access.VerifyReport, access.Subject{SubmissionID: id}); err != nil {
-		return t.refusal(c.Lang, err)
+	return answer(c)(r.t.decide(ctx, c.Person, c.Lang, id, store.StatusRejected, reason))
+}
+
+// Reject marks report id not verified by p with an optional reason, first
+// verifier wins, and queues the reporter's notice in the same transaction;
+// it returns what to tell p in lang. The chat's reject tool and the web
+// console both call it.
+func (t *Tools) Reject(ctx context.Context, p store.Person, lang string, id int64, reason string) (string, error) {
+	text, _, err := t.decide(ctx, p, lang, id, store.StatusRejected, reason)
+	return text, err
+}
+
+// decide moves report id to status to (verified or rejected, with reason),
+// first verifier wins, and queues the reporter's notice in the same
+// transaction. It returns what to tell p, and whether that may replace the
+// tapped message (a verification, or who was first).
+func (t *Tools) decide(ctx context.Context, p store.Person, lang string, id int64, to, reason string) (text string, replace bool, err error) {
+	if err := t.policy.Check(ctx, p, access.VerifyReport, access.Subject{SubmissionID: id}); err != nil {
+		text, err := t.refusalText(lang, err)
+		return text, false, err
 	}
 	var sub store.Submission
 	changed := false
-	err := t.st.InTx(ctx, func(tx *store.Store) error {
+	err = t.st.InTx(ctx, func(tx *store.Store) error {
 		var err error
-		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, store.StatusRejected, c.Person.ID, reason); err != nil || !changed {
+		if changed, err = tx.SetSubmissionStatus(ctx, id, openStatuses, to, p.ID, reason); err != nil || !changed {
 			return err
 		}
 		if sub, err = tx.SubmissionByID(ctx, id); err != nil {
 			return err
 		}
-		return t.notifyOutcome(ctx, tx, sub, c.Person, reason)
+		return t.notifyOutcome(ctx, tx, sub, p, reason)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("police: reject submission %d: %w", id, err)
+		return "", false, fmt.Errorf("police: set submission %d %s: %w", id, to, err)
 	}
 	if !changed {
-		return t.alreadyDone(ctx, c, id)
+		return t.alreadyDoneText(ctx, lang, id)
 	}
-	key := "police.reject.done"
-	if reason != "" {
-		key = "police.reject.done_reason"
+	kind := t.kindLabel(sub.Kind, lang)
+	switch {
+	case to == store.StatusVerified:
+		return t.T(lang, "police.verify.done", "Ref", id, "Kind", kind), true, nil
+	case reason != "":
+		return t.T(lang, "police.reject.done_reason", "Ref", id, "Kind", kind, "Reason", reason), false, nil
 	}
-	return t.say(c.Lang, key, "Ref", id, "Kind", t.kindLabel(sub.Kind, c.Lang), "Reason", reason), nil
+	return t.T(lang, "police.reject.done", "Ref", id, "Kind", kind, "Reason", reason), false, nil
+}
+
+// answer turns a text and whether it may replace the tapped message into
+// the chat's reply.
+func answer(c flows.Call) func(text string, replace bool, err error) ([]bot.Message, error) {
+	return func(text string, replace bool, err error) ([]bot.Message, error) {
+		if err != nil {
+			return nil, err
+		}
+		m := bot.Message{Text: text}
+		if replace {
+			m = edit(c, m)
+		}
+		return []bot.Message{m}, nil
+	}
 }
 
 // recognise verifies a reported model (when still open) and marks it
@@ -300,16 +318,22 @@ func (t *Tools) recognise(ctx context.Context, c flows.Call, id int64) ([]bot.Me
 
 // alreadyDone tells a verifier who came second what the first one did.
 func (t *Tools) alreadyDone(ctx context.Context, c flows.Call, id int64) ([]bot.Message, error) {
+	return answer(c)(t.alreadyDoneText(ctx, c.Lang, id))
+}
+
+// alreadyDoneText is what alreadyDone says; replace is true when it says
+// who verified first (the answer may replace the tapped message).
+func (t *Tools) alreadyDoneText(ctx context.Context, lang string, id int64) (string, bool, error) {
 	sub, err := t.st.SubmissionByID(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("police: report %d: %w", id, err)
+		return "", false, fmt.Errorf("police: report %d: %w", id, err)
 	}
 	who := t.personName(ctx, sub.VerifiedByID)
 	if who == "" || sub.VerifiedAt == nil || !(sub.Status == store.StatusVerified || sub.Status == store.StatusRejected) {
-		return t.say(c.Lang, "police.verify.not_open", "Ref", id, "Status", t.T(c.Lang, "flows.status."+sub.Status)), nil
+		return t.T(lang, "police.verify.not_open", "Ref", id, "Status", t.T(lang, "flows.status."+sub.Status)), false, nil
 	}
-	return []bot.Message{edit(c, bot.Message{Text: t.T(c.Lang, "police.verify.already", "Ref", id, "Who", who,
-		"Status", t.T(c.Lang, "flows.status."+sub.Status), "At", t.formatWhen(*sub.VerifiedAt))})}, nil
+	return t.T(lang, "police.verify.already", "Ref", id, "Who", who,
+		"Status", t.T(lang, "flows.status."+sub.Status), "At", t.formatWhen(*sub.VerifiedAt)), true, nil
 }
 
 // notifyOutcome queues the reporter's notice of a verification (reason ""
@@ -371,4 +395,28 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+// Queue is p's verification queue for the web console: the oldest reports
+// waiting for p's verification (at most limit) and how many wait in all. A
+// refusal is the policy's *access.Denied error.
+func (t *Tools) Queue(ctx context.Context, p store.Person, limit int) ([]store.QueueItem, int64, error) {
+	if err := t.policy.Check(ctx, p, access.ViewQueue, access.Subject{UnitID: p.UnitID}); err != nil {
+		return nil, 0, err
+	}
+	kinds := t.verifiedKinds(p.Role)
+	if len(kinds) == 0 {
+		return nil, 0, nil
+	}
+	items, total, err := t.st.VerificationQueue(ctx, store.QueueFilter{UnitID: p.UnitID, Kinds: kinds, ExcludeReporterID: p.ID, Limit: limit})
+	if err != nil {
+		return nil, 0, fmt.Errorf("police: queue of person %d: %w", p.ID, err)
+	}
+	return items, total, nil
+}
+
+// Describe is how the queue shows a report in lang: its kind's label and
+// its answers, one line each.
+func (t *Tools) Describe(sub store.Submission, lang string) (kind string, answers []string) {
+	return t.kindLabel(sub.Kind, lang), t.answerLines(sub, lang)
 }

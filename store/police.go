@@ -61,23 +61,32 @@ func (s *Store) VerificationQueue(ctx context.Context, f QueueFilter) ([]QueueIt
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: verification queue of unit %d: %w", f.UnitID, err)
 	}
+	out, err := s.queueItems(ctx, subs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: verification queue of unit %d: %w", f.UnitID, err)
+	}
+	return out, total, nil
+}
+
+// queueItems adds the reporters' and teams' names to subs.
+func (s *Store) queueItems(ctx context.Context, subs []Submission) ([]QueueItem, error) {
 	people, units := map[int64]bool{}, map[int64]bool{}
 	for _, sub := range subs {
 		people[sub.ReporterID], units[sub.TeamID] = true, true
 	}
 	pn, err := s.names(ctx, "people", people)
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: verification queue of unit %d: %w", f.UnitID, err)
+		return nil, err
 	}
 	un, err := s.names(ctx, "units", units)
 	if err != nil {
-		return nil, 0, fmt.Errorf("store: verification queue of unit %d: %w", f.UnitID, err)
+		return nil, err
 	}
 	out := make([]QueueItem, len(subs))
 	for i, sub := range subs {
 		out[i] = QueueItem{Submission: sub, ReporterName: pn[sub.ReporterID], TeamName: un[sub.TeamID]}
 	}
-	return out, total, nil
+	return out, nil
 }
 
 // names returns the name column of the rows of table ("people" or "units")

@@ -144,6 +144,7 @@ type page struct {
 		Buttons [][]struct {
 			Label string `json:"label"`
 			Data  string `json:"data"`
+			URL   string `json:"url"`
 		} `json:"buttons"`
 		PhotoURL     string `json:"photo_url"`
 		PhotoMissing bool   `json:"photo_missing"`
@@ -788,5 +789,17 @@ func TestChannel(t *testing.T) {
 	b, _ := ch.Send(context.Background(), bot.Message{ChatID: "demo-leader", Text: "b"})
 	if a.MessageID == "" || a.MessageID == b.MessageID {
 		t.Errorf("message ids %q, %q", a.MessageID, b.MessageID)
+	}
+}
+
+// TestLinkButton: a link button reaches the page with its address.
+func TestLinkButton(t *testing.T) {
+	e := newEnv(t)
+	e.send(t, bot.Message{ChatID: "demo-member", Text: "Đăng nhập",
+		Buttons: [][]bot.Button{{{Label: "🌐 Mở trang quản lý", URL: "http://127.0.0.1:8080/web/login/abc"}}}})
+	p := e.messages(t, "demo-member", 0)
+	last := p.Messages[len(p.Messages)-1]
+	if len(last.Buttons) != 1 || last.Buttons[0][0].URL != "http://127.0.0.1:8080/web/login/abc" || last.Buttons[0][0].Label != "🌐 Mở trang quản lý" {
+		t.Fatalf("buttons = %+v", last.Buttons)
 	}
 }

@@ -9,6 +9,8 @@ var pageLangs = []string{"vi", "en"}
 var pageStrings = map[string][]string{
 	"simulator.title":                 nil,
 	"simulator.banner":                nil,
+	"simulator.console.link":          nil,
+	"simulator.console.hint":          nil,
 	"simulator.people.heading":        nil,
 	"simulator.people.empty":          nil,
 	"simulator.people.change":         nil,

@@ -36,6 +36,8 @@ type entry struct {
 type buttonView struct {
 	Label string `json:"label"`
 	Data  string `json:"data"`
+	// URL makes the button a link (bot.Button.URL).
+	URL string `json:"url,omitempty"`
 }
 
 type attachmentView struct {
@@ -83,7 +85,7 @@ func buttonsView(rows [][]bot.Button) [][]buttonView {
 	for _, row := range rows {
 		r := make([]buttonView, 0, len(row))
 		for _, b := range row {
-			r = append(r, buttonView{Label: b.Label, Data: b.Data})
+			r = append(r, buttonView{Label: b.Label, Data: b.Data, URL: b.URL})
 		}
 		if len(r) > 0 {
 			out = append(out, r)

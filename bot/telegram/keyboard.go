@@ -12,7 +12,8 @@ import (
 
 type inlineButton struct {
 	Text         string `json:"text"`
-	CallbackData string `json:"callback_data"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
 }
 
 type inlineKeyboard struct {
@@ -44,6 +45,10 @@ func (a *Adapter) inlineMarkup(chatID string, rows [][]bot.Button) (*inlineKeybo
 	for _, row := range rows {
 		var r []inlineButton
 		for _, b := range row {
+			if b.URL != "" {
+				r = append(r, inlineButton{Text: b.Label, URL: b.URL})
+				continue
+			}
 			data, err := a.signer.sign(chatID, b.Data)
 			if err != nil {
 				return nil, err

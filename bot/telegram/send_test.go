@@ -90,6 +90,12 @@ func TestSendRequests(t *testing.T) {
 				"callback_query_id": "99", "text": strings.Repeat("á", 199) + "…"}}},
 		},
 		{
+			name: "a link button is an url button, not signed data",
+			msg:  bot.Message{ChatID: chatAn, Text: "Đăng nhập", Buttons: [][]bot.Button{{{Label: "🌐 Mở trang quản lý", URL: "https://anttbot.example/web/login/t0k"}}}},
+			want: []wantCall{{method: "sendMessage", fields: map[string]string{"text": "Đăng nhập"},
+				markup: `{"inline_keyboard":[[{"text":"🌐 Mở trang quản lý","url":"https://anttbot.example/web/login/t0k"}]]}`}},
+		},
+		{
 			name: "photo by file id with caption",
 			msg:  bot.Message{ChatID: chatAn, Photo: &bot.Media{FileID: "AgACAgUAAxkBAAIEsmfake_large", Caption: "Ảnh hiện trường <1>"}},
 			want: []wantCall{{method: "sendPhoto", fields: map[string]string{

@@ -48,7 +48,12 @@ type templatePayload struct {
 type outButton struct {
 	Title   string `json:"title"`
 	Type    string `json:"type"`
-	Payload string `json:"payload"`
+	Payload any    `json:"payload"` // signed data (oa.query.hide) or urlPayload (oa.open.url)
+}
+
+// urlPayload is the payload of an "oa.open.url" button.
+type urlPayload struct {
+	URL string `json:"url"`
 }
 
 type mediaElement struct {
@@ -160,14 +165,30 @@ func (a *Adapter) compose(ctx context.Context, m bot.Message) ([]csMessage, *Cho
 	}
 
 	var options []Choice
+	var links []bot.Button
 	for _, row := range m.Buttons {
 		for _, b := range row {
+			if b.URL != "" {
+				links = append(links, b)
+				continue
+			}
 			options = append(options, Choice{Label: b.Label, Data: b.Data})
 		}
 	}
 	text := m.Text
 	var choices *Choices
 	var buttons []outButton
+	if len(options) == 0 && len(links) > 0 && len(links) <= maxButtons {
+		// Link buttons alone open their address; nothing comes back to choose.
+		for _, l := range links {
+			buttons = append(buttons, outButton{Title: truncateLabel(l.Label), Type: "oa.open.url", Payload: urlPayload{URL: l.URL}})
+		}
+	} else {
+		// Mixed with choices, a link is written out in the text, which Zalo makes tappable.
+		for _, l := range links {
+			text = strings.TrimRightFunc(text, unicode.IsSpace) + "\n" + l.Label + ": " + l.URL
+		}
+	}
 	if len(options) > 0 {
 		choices = &Choices{Options: options, Numbered: !fitButtons(options)}
 		if choices.Numbered {
@@ -381,4 +402,13 @@ func utf16Len(s string) int {
 		}
 	}
 	return n
+}
+
+// truncateLabel shortens a link button's label to what a Zalo button shows.
+func truncateLabel(s string) string {
+	r := []rune(s)
+	if len(r) <= maxButtonLabel {
+		return s
+	}
+	return string(r[:maxButtonLabel-1]) + "…"
 }

@@ -37,6 +37,13 @@ func TestSendShapes(t *testing.T) {
 				{"title":"📝 Việc tốt","type":"oa.query.hide","payload":"` + sign(testUser, "k:good") + `"},
 				{"title":"🔎 Nguồn tin","type":"oa.query.hide","payload":"` + sign(testUser, "k:tip") + `"},
 				{"title":"✖️ Hủy","type":"oa.query.hide","payload":"` + sign(testUser, "cancel") + `"}]}}}}`}},
+		{name: "a link button opens its address",
+			msg: bot.Message{ChatID: testUser, Text: "Đường dẫn đăng nhập", Buttons: [][]bot.Button{{{Label: "🌐 Mở trang quản lý", URL: "https://anttbot.example/web/login/t0k"}}}},
+			want: []string{`{"recipient":{"user_id":"` + testUser + `"},"message":{"text":"Đường dẫn đăng nhập","attachment":{"type":"template","payload":{"buttons":[
+				{"title":"🌐 Mở trang quản lý","type":"oa.open.url","payload":{"url":"https://anttbot.example/web/login/t0k"}}]}}}}`}},
+		{name: "a link among choices is written out in the text",
+			msg:  bot.Message{ChatID: testUser, Text: "Chọn:", Buttons: [][]bot.Button{{{Label: "Có", Data: "y"}, {Label: "Trang web", URL: "https://anttbot.example/web/"}}}},
+			want: []string{`{"recipient":{"user_id":"` + testUser + `"},"message":{"text":"Chọn:\nTrang web: https://anttbot.example/web/","attachment":{"type":"template","payload":{"buttons":[{"title":"Có","type":"oa.query.hide","payload":"` + sign(testUser, "y") + `"}]}}}}`}},
 		{name: "buttons without a question get a prompt",
 			msg:  bot.Message{ChatID: testUser, Buttons: [][]bot.Button{{{Label: "Có", Data: "y"}}}},
 			want: []string{`{"recipient":{"user_id":"` + testUser + `"},"message":{"text":"Vui lòng chọn:","attachment":{"type":"template","payload":{"buttons":[{"title":"Có","type":"oa.query.hide","payload":"` + sign(testUser, "y") + `"}]}}}}`}},

@@ -25,7 +25,8 @@ var version = ""
 const usage = `anttbot — chatbot for grassroots security teams (lực lượng tham gia bảo vệ ANTT ở cơ sở)
 
 Usage:
-  anttbot [serve] [--config FILE]         run the service
+  anttbot [serve] [--config FILE] [--print-config]
+                                          run the service (--print-config logs the redacted config)
   anttbot migrate [--config FILE]         apply database migrations
   anttbot import [--config FILE] FILE     import the organisation from .xlsx or .csv
   anttbot invite [--config FILE] --unit ID --role ROLE [--valid 72h]
@@ -122,12 +123,21 @@ func loadConfig(fs *flag.FlagSet, args, env []string, stderr io.Writer) (config.
 }
 
 func cmdServe(ctx context.Context, args, env []string, stderr io.Writer) int {
-	cfg, _, ok := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), args, env, stderr)
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	printConfig := fs.Bool("print-config", false, "log the whole configuration (secrets redacted) at start")
+	cfg, _, ok := loadConfig(fs, args, env, stderr)
 	if !ok {
 		return 2
 	}
 	log := app.NewLogger(cfg, stderr)
-	log.Info("starting anttbot", "version", versionString(), "config", cfg)
+	log.Info("starting anttbot", "version", versionString())
+	// The whole configuration, redacted, only when asked: a newcomer's first
+	// lines say where to go (app.Run), not sixty keys.
+	if *printConfig {
+		log.Info("configuration", "config", cfg)
+	} else {
+		log.Debug("configuration", "config", cfg)
+	}
 	if cfg.IsEmbeddedDefault() {
 		log.Info("no configuration given: running on embedded defaults (SQLite under data_dir, in-process sessions, web simulator, demo organisation)",
 			"data_dir", cfg.App.DataDir, "open", cfg.PublicBaseURL()+"/")

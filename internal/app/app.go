@@ -186,6 +186,7 @@ func (a *App) Run(ctx context.Context) error {
 	debug.FreeOSMemory()
 	a.ready.Store(true)
 	a.Log.Info("anttbot is running", "http", "http://"+a.Addr()+"/", "driver", a.Config.Database.Driver)
+	a.logWhereToGo()
 
 	var runErr error
 	select {

@@ -14,6 +14,7 @@ import (
 	"github.com/anttbot/anttbot/scheduler"
 	"github.com/anttbot/anttbot/summary"
 	"github.com/anttbot/anttbot/tips"
+	"github.com/anttbot/anttbot/web"
 )
 
 // opsComponents are the parts that act on the bot's own initiative: the
@@ -25,6 +26,7 @@ type opsComponents struct {
 	Tips      *tips.Tips
 	Police    *police.Tools
 	Scheduler *scheduler.Scheduler
+	Web       *web.Server
 }
 
 // buildOps creates the queue, tips, police tools and scheduler. It runs after
@@ -57,6 +59,9 @@ func (a *App) buildOps(ctx context.Context) error {
 	}
 	a.Police = tools
 	a.registerSummaryCommand()
+	if err := a.buildWeb(); err != nil {
+		return err
+	}
 
 	qopts := delivery.Options{
 		Workers:     cfg.Delivery.Workers,

@@ -186,6 +186,9 @@
       const kb = el('div', { class: 'kb' });
       for (const row of m.buttons) {
         kb.append(el('div', { class: 'row' }, ...row.map((b) => {
+          if (b.url) {
+            return el('a', { class: 'link-button', href: b.url, target: '_blank', rel: 'noopener', 'data-testid': 'link-button', textContent: b.label });
+          }
           const btn = el('button', { type: 'button', 'data-testid': 'button', textContent: b.label });
           btn.addEventListener('click', () => send({ callback_data: b.data, message_id: m.id }));
           return btn;
