@@ -50,24 +50,30 @@ func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read body", http.StatusBadRequest)
 		return
 	}
-	var head struct {
-		ID int64 `json:"update_id"`
-	}
-	if err := json.Unmarshal(body, &head); err != nil || head.ID == 0 {
-		http.Error(w, "not a Telegram update", http.StatusBadRequest)
-		return
-	}
+	// One decode on the hot path; only a body the client's models reject is
+	// looked at again, to tell a foreign body from an update we cannot read.
 	var upd models.Update
 	if err := json.Unmarshal(body, &upd); err != nil {
+		var head struct {
+			ID int64 `json:"update_id"`
+		}
+		if herr := json.Unmarshal(body, &head); herr != nil || head.ID == 0 {
+			http.Error(w, "not a Telegram update", http.StatusBadRequest)
+			return
+		}
 		// Well-formed JSON the client's models reject (a newer API field, say):
 		// Telegram would redeliver it forever, so take it and say so in the log.
 		a.log.Warn("skipping an update the client cannot decode", "update_id", head.ID, "err", err)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if upd.ID == 0 {
+		http.Error(w, "not a Telegram update", http.StatusBadRequest)
+		return
+	}
 	u, drop := a.translate(&upd)
 	if drop != "" {
-		a.log.Debug("update dropped", "update_id", head.ID, "reason", drop)
+		a.log.Debug("update dropped", "update_id", upd.ID, "reason", drop)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
