@@ -10,6 +10,8 @@ import (
 	"net/http"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/anttbot/anttbot/bot"
 )
 
 // secretHeader carries the secret given to setWebhook.
@@ -19,9 +21,9 @@ const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
 const maxWebhookBody = 1 << 20
 
 // WebhookHandler returns the handler for Telegram's webhook POSTs. Its answer
-// tells Telegram whether to deliver again: 200 once the update is journaled
-// (or is a duplicate, or is deliberately dropped), 503 when the dispatcher
-// could not take it, 4xx for requests that are not valid updates from
+// tells Telegram whether to deliver again: 200 once the update is handled or
+// journaled (or is a duplicate, or is deliberately dropped), 503 when the
+// dispatcher could not take it or another delivery of it is being handled, 4xx for requests that are not valid updates from
 // Telegram (wrong secret: 401, nothing is read or submitted).
 func (a *Adapter) WebhookHandler() http.Handler { return http.HandlerFunc(a.serveWebhook) }
 
@@ -77,7 +79,9 @@ func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if _, err := a.sub.Submit(r.Context(), u); err != nil {
+	// Telegram delivers an update again until it gets a 2xx: the dispatcher
+	// may answer after the step instead of journaling the update first.
+	if _, err := a.sub.Submit(bot.WithRedelivery(r.Context()), u); err != nil {
 		a.log.Error("submit webhook update", "update_id", u.ID, "err", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
