@@ -58,7 +58,7 @@ type DispatcherOptions struct {
 	ClaimStale time.Duration
 }
 
-// Dispatcher hands journaled updates to a Handler: per-chat FIFO order,
+// Dispatcher hands journaled (or claimed) updates to a Handler: per-chat FIFO order,
 // different chats in parallel, panics recovered, drained on Close.
 type Dispatcher struct {
 	h    Handler
@@ -112,7 +112,8 @@ func NewDispatcher(h Handler, j Journal, log *slog.Logger, opts DispatcherOption
 
 // Submit journals u and queues it for its chat. accepted is false for a
 // duplicate. An error means u was not recorded and the platform should
-// deliver it again.
+// deliver it again. An update received WithRedelivery, when Claims are set,
+// is claimed instead and handled before Submit returns (see submitClaimed).
 func (d *Dispatcher) Submit(ctx context.Context, u Update) (bool, error) {
 	d.mu.Lock()
 	closed, full := d.closed, d.queued >= d.opts.MaxQueued
