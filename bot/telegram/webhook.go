@@ -82,7 +82,12 @@ func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	// Telegram delivers an update again until it gets a 2xx: the dispatcher
 	// may answer after the step instead of journaling the update first.
 	if _, err := a.sub.Submit(bot.WithRedelivery(r.Context()), u); err != nil {
-		a.log.Error("submit webhook update", "update_id", u.ID, "err", err)
+		if errors.Is(err, bot.ErrInFlight) {
+			// Another delivery of it is being handled: expected, not a failure.
+			a.log.Debug("update in flight elsewhere, asking for a later delivery", "update_id", u.ID)
+		} else {
+			a.log.Error("submit webhook update", "update_id", u.ID, "err", err)
+		}
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
