@@ -47,9 +47,18 @@ type DispatcherOptions struct {
 	OnPanic func(ctx context.Context, u Update)
 	// Observe, when set, is called after each update with its outcome and duration.
 	Observe func(u Update, outcome string, d time.Duration)
+	// Claims, when set, lets Submit handle an update received WithRedelivery
+	// before it returns, with no journal write (see Claimer).
+	Claims Claimer
+	// AnswerWithin is how long Submit waits for such an update's step before
+	// it journals the update after all and returns (default 3s).
+	AnswerWithin time.Duration
+	// ClaimStale is how old a claim of a process that never settled it must be
+	// before another takes the update over (default 2m, the journal's stale age).
+	ClaimStale time.Duration
 }
 
-// Dispatcher hands journaled updates to a Handler: per-chat FIFO order,
+// Dispatcher hands journaled (or claimed) updates to a Handler: per-chat FIFO order,
 // different chats in parallel, panics recovered, drained on Close.
 type Dispatcher struct {
 	h    Handler
@@ -59,7 +68,7 @@ type Dispatcher struct {
 	sem  chan struct{}
 
 	mu     sync.Mutex
-	chats  map[string][]Update // pending updates per chat; a key exists while a worker owns the chat
+	chats  map[string][]item // pending updates per chat; a key exists while a worker owns the chat
 	queued int
 	closed bool
 	wg     sync.WaitGroup
@@ -81,6 +90,12 @@ func NewDispatcher(h Handler, j Journal, log *slog.Logger, opts DispatcherOption
 	if opts.ReplayEvery == 0 {
 		opts.ReplayEvery = 30 * time.Second
 	}
+	if opts.AnswerWithin <= 0 {
+		opts.AnswerWithin = 3 * time.Second
+	}
+	if opts.ClaimStale <= 0 {
+		opts.ClaimStale = 2 * time.Minute
+	}
 	if j == nil {
 		j = NewMemoryJournal()
 	}
@@ -90,14 +105,15 @@ func NewDispatcher(h Handler, j Journal, log *slog.Logger, opts DispatcherOption
 	return &Dispatcher{
 		h: h, j: j, log: log.With("comp", "dispatch"), opts: opts,
 		sem:   make(chan struct{}, opts.Workers),
-		chats: make(map[string][]Update),
+		chats: make(map[string][]item),
 		stop:  make(chan struct{}),
 	}
 }
 
 // Submit journals u and queues it for its chat. accepted is false for a
 // duplicate. An error means u was not recorded and the platform should
-// deliver it again.
+// deliver it again. An update received WithRedelivery, when Claims are set,
+// is claimed instead and handled before Submit returns (see submitClaimed).
 func (d *Dispatcher) Submit(ctx context.Context, u Update) (bool, error) {
 	d.mu.Lock()
 	closed, full := d.closed, d.queued >= d.opts.MaxQueued
@@ -111,6 +127,11 @@ func (d *Dispatcher) Submit(ctx context.Context, u Update) (bool, error) {
 	if u.ID == "" {
 		return false, fmt.Errorf("bot: update without id from %s", u.Channel)
 	}
+	if d.opts.Claims != nil && redelivered(ctx) {
+		if accepted, ok, err := d.submitClaimed(ctx, u); ok {
+			return accepted, err
+		}
+	}
 	fresh, err := d.j.Append(ctx, u)
 	if err != nil {
 		return false, fmt.Errorf("bot: journal update %s/%s: %w", u.Channel, u.ID, err)
@@ -120,22 +141,94 @@ func (d *Dispatcher) Submit(ctx context.Context, u Update) (bool, error) {
 		return false, nil
 	}
 	// If Close won the race, the journal keeps u for a replay after restart.
-	d.enqueue(u)
+	d.enqueue(item{u: u})
 	return true, nil
+}
+
+// item is one queued update; w is set for an update handled under a claim.
+type item struct {
+	u Update
+	w *waiter
+}
+
+// waiter follows a claimed update from Submit to the end of its step.
+type waiter struct {
+	done chan struct{} // closed when the step is over
+
+	mu        sync.Mutex
+	finished  bool // the step is over
+	journaled bool // Submit journaled it after all: the journal's Done closes it
+}
+
+// submitClaimed handles u under a claim while the platform waits for the
+// answer. ok is false when the claim cannot be taken (Redis is down): the
+// caller journals u as usual. A step that outlasts AnswerWithin is journaled
+// then, so that the answer goes out in time and a crash still loses nothing.
+func (d *Dispatcher) submitClaimed(ctx context.Context, u Update) (accepted, ok bool, err error) {
+	state, err := d.opts.Claims.Claim(ctx, u.Channel, u.ID, d.opts.ClaimStale)
+	if err != nil {
+		d.log.Warn("claim update, journaling it instead", "channel", u.Channel, "update_id", u.ID, "err", err)
+		return false, false, nil
+	}
+	switch state {
+	case ClaimDone:
+		d.log.Debug("duplicate update dropped", "channel", u.Channel, "update_id", u.ID)
+		return false, true, nil
+	case ClaimBusy:
+		return false, true, ErrInFlight
+	}
+	w := &waiter{done: make(chan struct{})}
+	if !d.enqueue(item{u: u, w: w}) {
+		return false, true, ErrClosed
+	}
+	t := time.NewTimer(d.opts.AnswerWithin)
+	defer t.Stop()
+	select {
+	case <-w.done:
+		return true, true, nil
+	case <-ctx.Done():
+		// The platform gave up on this delivery and will make another; the
+		// step goes on and settles the claim, so that one is a duplicate.
+		return false, true, ctx.Err()
+	case <-t.C:
+	}
+	w.mu.Lock()
+	if w.finished {
+		w.mu.Unlock()
+		return true, true, nil
+	}
+	w.mu.Unlock()
+	_, err = d.j.Append(ctx, u)
+	w.mu.Lock()
+	w.journaled = err == nil
+	finished := w.finished
+	w.mu.Unlock()
+	if err != nil {
+		// Not recorded: the platform delivers u again, and finds it busy
+		// until the step settles it.
+		return false, true, fmt.Errorf("bot: journal slow update %s/%s: %w", u.Channel, u.ID, err)
+	}
+	if finished {
+		// The step ended while u was being journaled, and settled the claim.
+		if err := d.j.Done(ctx, u); err != nil {
+			d.log.Warn("journal done", "channel", u.Channel, "update_id", u.ID, "err", err)
+		}
+	}
+	return true, true, nil
 }
 
 func chatKey(u Update) string { return u.Channel + "\x00" + u.ChatID }
 
-// enqueue appends u to its chat's queue and starts a worker for the chat if none runs.
-func (d *Dispatcher) enqueue(u Update) bool {
+// enqueue appends it to its chat's queue and starts a worker for the chat if none runs.
+func (d *Dispatcher) enqueue(it item) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
 		return false
 	}
-	k := chatKey(u)
+	k := chatKey(it.u)
 	q, running := d.chats[k]
-	d.chats[k] = append(q, u)
+	d.chats[k] = append(q, it)
 	d.queued++
 	if !running {
 		d.wg.Add(1)
@@ -155,12 +248,12 @@ func (d *Dispatcher) work(k string) {
 			d.mu.Unlock()
 			return
 		}
-		u := q[0]
+		it := q[0]
 		d.chats[k] = q[1:]
 		d.mu.Unlock()
 
 		d.sem <- struct{}{}
-		d.handle(u)
+		d.handle(it)
 		<-d.sem
 
 		d.mu.Lock()
@@ -169,7 +262,8 @@ func (d *Dispatcher) work(k string) {
 	}
 }
 
-func (d *Dispatcher) handle(u Update) {
+func (d *Dispatcher) handle(it item) {
+	u := it.u
 	start := time.Now()
 	// Handling runs on its own context: a stop must let in-flight work finish.
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.HandleTimeout)
@@ -191,11 +285,35 @@ func (d *Dispatcher) handle(u Update) {
 			d.log.Error("handle update", "channel", u.Channel, "update_id", u.ID, "kind", u.Kind, "err", err)
 		}
 	}()
-	if err := d.j.Done(ctx, u); err != nil {
-		d.log.Warn("journal done", "channel", u.Channel, "update_id", u.ID, "err", err)
-	}
+	d.finish(ctx, it)
 	if d.opts.Observe != nil {
 		d.opts.Observe(u, outcome, time.Since(start))
+	}
+}
+
+// finish closes an update's record: the journal's row, or the claim of an
+// update handled while the platform waited (unless Submit journaled it
+// meanwhile, then the row).
+func (d *Dispatcher) finish(ctx context.Context, it item) {
+	u := it.u
+	journaled := true
+	if w := it.w; w != nil {
+		w.mu.Lock()
+		w.finished = true
+		journaled = w.journaled
+		w.mu.Unlock()
+	}
+	if journaled {
+		if err := d.j.Done(ctx, u); err != nil {
+			d.log.Warn("journal done", "channel", u.Channel, "update_id", u.ID, "err", err)
+		}
+	} else if err := d.opts.Claims.Settle(ctx, u.Channel, u.ID); err != nil {
+		// The platform has its answer and will not deliver u again; only a
+		// duplicate delivery, after the claim goes stale, would run it twice.
+		d.log.Warn("settle claimed update", "channel", u.Channel, "update_id", u.ID, "err", err)
+	}
+	if it.w != nil {
+		close(it.w.done)
 	}
 }
 
@@ -229,7 +347,7 @@ func (d *Dispatcher) replay(ctx context.Context, r Replayer) {
 	}
 	for _, u := range us {
 		d.log.Info("replaying unfinished update", "channel", u.Channel, "update_id", u.ID)
-		d.enqueue(u)
+		d.enqueue(item{u: u})
 	}
 }
 

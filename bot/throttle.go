@@ -19,11 +19,6 @@ type Submitter interface {
 	Submit(ctx context.Context, u Update) (accepted bool, err error)
 }
 
-// ThrottleRule is the default inbound budget of one user: 20 updates per 10 s
-// on average, 20 of them back to back (a fast typist, a report walked through
-// quickly, a double tap).
-var ThrottleRule = ratelimit.Rule{Rate: 20, Per: 10 * time.Second, Burst: 20}
-
 // Throttle returns a Submitter that passes each user's updates to next while
 // the user stays within rule, keyed by channel and user.
 //

@@ -56,6 +56,7 @@ type Config struct {
 	Simulator Simulator `toml:"simulator"`
 	Campaign  Campaign  `toml:"campaign"`
 	Delivery  Delivery  `toml:"delivery"`
+	Throttle  Throttle  `toml:"throttle"`
 	Schedule  Schedule  `toml:"schedule"`
 	Metrics   Metrics   `toml:"metrics"`
 	Web       Web       `toml:"web"`
@@ -153,6 +154,13 @@ type Delivery struct {
 	TipEscalationUrgent time.Duration `toml:"tip_escalation_urgent"` // same, for urgent tips
 }
 
+// Throttle is the per-user inbound limit: updates beyond it are acknowledged to the
+// platform and dropped before they reach the journal, with one notice to the user.
+type Throttle struct {
+	Updates int           `toml:"updates"` // updates one user may send per window (also the burst)
+	Per     time.Duration `toml:"per"`     // the window
+}
+
 // Schedule holds the cron expressions (standard 5 fields, in App.Timezone) of the
 // periodic jobs and the quiet hours in which reminders, digests and other non-urgent
 // messages wait.
@@ -222,6 +230,7 @@ func Default() Config {
 			TipEscalation:       4 * time.Hour,
 			TipEscalationUrgent: 30 * time.Minute,
 		},
+		Throttle: Throttle{Updates: 20, Per: 10 * time.Second},
 		Schedule: Schedule{
 			LeaderReminder: "0 8 25 * *",
 			LeaderNudge:    "0 8 28-31 * *",

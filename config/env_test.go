@@ -22,6 +22,8 @@ func TestEnvOverrides(t *testing.T) {
 		{name: "int", env: "ANTTBOT_DELIVERY_WORKERS= 12", field: func(c Config) any { return c.Delivery.Workers }, want: 12},
 		{name: "negative int", env: "ANTTBOT_SESSION_MAX_TEXT_LEN=-1", field: func(c Config) any { return c.Session.MaxTextLen }, want: -1},
 		{name: "duration", env: "ANTTBOT_SESSION_TTL=1h30m", field: func(c Config) any { return c.Session.TTL }, want: 90 * time.Minute},
+		{name: "throttle updates", env: "ANTTBOT_THROTTLE_UPDATES=1000000", field: func(c Config) any { return c.Throttle.Updates }, want: 1000000},
+		{name: "throttle window", env: "ANTTBOT_THROTTLE_PER=1m", field: func(c Config) any { return c.Throttle.Per }, want: time.Minute},
 		{name: "nested table", env: "ANTTBOT_ZALO_ZNS_TEMPLATE_ID=231456", field: func(c Config) any { return c.Zalo.ZNS.TemplateID }, want: "231456"},
 		{name: "nested table sibling", env: "ANTTBOT_ZALO_ZNS_API_URL=http://127.0.0.1:1", field: func(c Config) any { return c.Zalo.ZNS.APIURL }, want: "http://127.0.0.1:1"},
 		{name: "parent key not confused with nested", env: "ANTTBOT_ZALO_API_URL=http://127.0.0.1:2", field: func(c Config) any { return c.Zalo.ZNS.APIURL }, want: "https://business.openapi.zalo.me"},

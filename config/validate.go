@@ -54,6 +54,7 @@ func (c Config) Validate() error {
 	c.validateTelegram(&p)
 	c.validateZalo(&p)
 	c.validateDelivery(&p)
+	c.validateThrottle(&p)
 	c.validateSchedule(&p)
 	c.validateMetrics(&p)
 	c.validateWeb(&p)
@@ -407,6 +408,13 @@ func checkListenAddr(p *problems, key, addr string) {
 func checkPath(p *problems, key, path string) {
 	if !strings.HasPrefix(path, "/") || path == "/" || strings.ContainsAny(path, " ?#\t\n") {
 		p.add(key, "must be a path such as \"/zalo/webhook\", got %q", path)
+	}
+}
+
+func (c Config) validateThrottle(p *problems) {
+	checkPositive(p, "throttle.updates", c.Throttle.Updates)
+	if c.Throttle.Per <= 0 {
+		p.add("throttle.per", "must be positive, got %s", c.Throttle.Per)
 	}
 }
 

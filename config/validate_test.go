@@ -97,6 +97,8 @@ func TestValidate(t *testing.T) {
 		{name: "escalation", mutate: func(c *Config) { c.Delivery.TipEscalation = 0 }, want: `delivery.tip_escalation: must be positive`},
 		{name: "urgent escalation", mutate: func(c *Config) { c.Delivery.TipEscalationUrgent = -time.Minute }, want: `delivery.tip_escalation_urgent: must be positive`},
 		{name: "urgent slower than normal", mutate: func(c *Config) { c.Delivery.TipEscalationUrgent = 5 * time.Hour }, want: `delivery.tip_escalation_urgent: must not be longer than delivery.tip_escalation (4h0m0s)`},
+		{name: "throttle updates", mutate: func(c *Config) { c.Throttle.Updates = 0 }, want: `throttle.updates: must be at least 1, got 0`},
+		{name: "throttle window", mutate: func(c *Config) { c.Throttle.Per = 0 }, want: `throttle.per: must be positive, got 0s`},
 		{name: "cron L is not standard", mutate: func(c *Config) { c.Schedule.LeaderNudge = "0 8 L * *" }, want: `schedule.leader_nudge: invalid cron expression "0 8 L * *"`},
 		{name: "cron six fields", mutate: func(c *Config) { c.Schedule.LeaderReminder = "0 0 8 25 * *" }, want: `schedule.leader_reminder: invalid cron expression`},
 		{name: "cron empty", mutate: func(c *Config) { c.Schedule.PoliceDigest = "" }, want: `schedule.police_digest: invalid cron expression`},

@@ -61,8 +61,31 @@ func (s *Store) SetPersonLocale(ctx context.Context, personID int64, locale stri
 }
 
 // PersonByIdentity returns the person linked to a platform account.
-// It runs on every incoming update, so it is one joined query.
+// It runs on every incoming update: one joined query, or a cached copy.
+//
+// Outside a transaction the answer may come from a cache that is checked
+// against the people generation first (see personCache): as current as a
+// read of the tables, for one single-row read.
 func (s *Store) PersonByIdentity(ctx context.Context, channel, externalID string) (Person, Identity, error) {
+	if s.inTx || s.people == nil {
+		return s.personByIdentity(ctx, channel, externalID)
+	}
+	gen, err := s.people.gen(ctx)
+	if err != nil {
+		return s.personByIdentity(ctx, channel, externalID)
+	}
+	key := personKey(channel, externalID)
+	if p, i, ok := s.people.get(key, gen); ok {
+		return p, i, nil
+	}
+	p, i, err := s.personByIdentity(ctx, channel, externalID)
+	if err == nil {
+		s.people.put(key, gen, p, i)
+	}
+	return p, i, err
+}
+
+func (s *Store) personByIdentity(ctx context.Context, channel, externalID string) (Person, Identity, error) {
 	var rows []personIdentity
 	err := s.q(ctx).Table("identities AS i").Select(personIdentityColumns).
 		Joins("JOIN people AS p ON p.id = i.person_id").
@@ -195,8 +218,12 @@ func (s *Store) SetIdentityLocale(ctx context.Context, channel, externalID, loca
 
 // TouchIdentity records that the user wrote at at; it clears unreachable.
 func (s *Store) TouchIdentity(ctx context.Context, channel, externalID string, at time.Time) error {
-	return s.updateIdentity(ctx, channel, externalID, "touch",
+	err := s.updateIdentity(ctx, channel, externalID, "touch",
 		map[string]any{"last_seen_at": utc(at), "unreachable_at": nil, "unreachable_reason": ""})
+	if err == nil && s.people != nil && !s.inTx {
+		s.people.touched(personKey(channel, externalID), utc(at))
+	}
+	return err
 }
 
 // MarkUnreachable records that the platform refused delivery (blocked,

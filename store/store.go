@@ -57,6 +57,7 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time
 	inTx   bool
+	people *personCache // shared by the copies a transaction makes
 }
 
 type options struct {
@@ -145,7 +146,7 @@ func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, erro
 	sqlDB.SetMaxOpenConns(o.maxOpenConns)
 	sqlDB.SetMaxIdleConns(o.maxOpenConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, driver: driver, log: log, now: o.now}
+	s := &Store{db: db, driver: driver, log: log, now: o.now, people: newPersonCache(sqlDB)}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"net/http"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/anttbot/anttbot/bot"
 )
 
 // secretHeader carries the secret given to setWebhook.
@@ -19,9 +21,9 @@ const secretHeader = "X-Telegram-Bot-Api-Secret-Token"
 const maxWebhookBody = 1 << 20
 
 // WebhookHandler returns the handler for Telegram's webhook POSTs. Its answer
-// tells Telegram whether to deliver again: 200 once the update is journaled
-// (or is a duplicate, or is deliberately dropped), 503 when the dispatcher
-// could not take it, 4xx for requests that are not valid updates from
+// tells Telegram whether to deliver again: 200 once the update is handled or
+// journaled (or is a duplicate, or is deliberately dropped), 503 when the
+// dispatcher could not take it or another delivery of it is being handled, 4xx for requests that are not valid updates from
 // Telegram (wrong secret: 401, nothing is read or submitted).
 func (a *Adapter) WebhookHandler() http.Handler { return http.HandlerFunc(a.serveWebhook) }
 
@@ -50,29 +52,42 @@ func (a *Adapter) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read body", http.StatusBadRequest)
 		return
 	}
-	var head struct {
-		ID int64 `json:"update_id"`
-	}
-	if err := json.Unmarshal(body, &head); err != nil || head.ID == 0 {
-		http.Error(w, "not a Telegram update", http.StatusBadRequest)
-		return
-	}
+	// One decode on the hot path; only a body the client's models reject is
+	// looked at again, to tell a foreign body from an update we cannot read.
 	var upd models.Update
 	if err := json.Unmarshal(body, &upd); err != nil {
+		var head struct {
+			ID int64 `json:"update_id"`
+		}
+		if herr := json.Unmarshal(body, &head); herr != nil || head.ID == 0 {
+			http.Error(w, "not a Telegram update", http.StatusBadRequest)
+			return
+		}
 		// Well-formed JSON the client's models reject (a newer API field, say):
 		// Telegram would redeliver it forever, so take it and say so in the log.
 		a.log.Warn("skipping an update the client cannot decode", "update_id", head.ID, "err", err)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if upd.ID == 0 {
+		http.Error(w, "not a Telegram update", http.StatusBadRequest)
+		return
+	}
 	u, drop := a.translate(&upd)
 	if drop != "" {
-		a.log.Debug("update dropped", "update_id", head.ID, "reason", drop)
+		a.log.Debug("update dropped", "update_id", upd.ID, "reason", drop)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if _, err := a.sub.Submit(r.Context(), u); err != nil {
-		a.log.Error("submit webhook update", "update_id", u.ID, "err", err)
+	// Telegram delivers an update again until it gets a 2xx: the dispatcher
+	// may answer after the step instead of journaling the update first.
+	if _, err := a.sub.Submit(bot.WithRedelivery(r.Context()), u); err != nil {
+		if errors.Is(err, bot.ErrInFlight) {
+			// Another delivery of it is being handled: expected, not a failure.
+			a.log.Debug("update in flight elsewhere, asking for a later delivery", "update_id", u.ID)
+		} else {
+			a.log.Error("submit webhook update", "update_id", u.ID, "err", err)
+		}
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}

@@ -107,10 +107,16 @@ func (a *App) build(ctx context.Context) error {
 
 	journal := newStoreJournal(a.Store, replicaName(), a.Now, a.Log)
 	a.Metrics = a.newMetrics()
-	a.Dispatcher = bot.NewDispatcher(a.Flows, journal, a.Log, bot.DispatcherOptions{
+	dopts := bot.DispatcherOptions{
 		OnPanic: a.tellGenericError,
 		Observe: a.observeUpdate,
-	})
+	}
+	if a.Redis != nil {
+		// Webhook updates Telegram redelivers are claimed in Redis and
+		// answered after their step, with no journal write (BENCHMARKS.md).
+		dopts.Claims = session.NewClaims(a.Redis, cfg.Redis.KeyPrefix)
+	}
+	a.Dispatcher = bot.NewDispatcher(a.Flows, journal, a.Log, dopts)
 	// The dispatcher drains before the store closes (closers run in reverse).
 	a.closers = append(a.closers, a.Dispatcher.Close)
 	a.inbound = a.throttled()

@@ -25,10 +25,12 @@ func (a *App) newMetrics() *metrics.Metrics {
 }
 
 // throttled is what the adapters submit updates to: the dispatcher behind
-// the per-user inbound rate limit, shared by every replica through Redis when
-// configured.
+// the per-user inbound rate limit ([throttle]: by default 20 updates per 10 s,
+// 20 of them back to back — a fast typist, a report walked through quickly, a
+// double tap), shared by every replica through Redis when configured.
 func (a *App) throttled() bot.Submitter {
-	rule := bot.ThrottleRule
+	t := a.Config.Throttle
+	rule := ratelimit.Rule{Rate: t.Updates, Per: t.Per, Burst: t.Updates}
 	if a.inboundRule != nil {
 		rule = *a.inboundRule
 	}

@@ -238,12 +238,19 @@ func TestSecurity(t *testing.T) {
 	})
 
 	t.Run("one user's flood is throttled without affecting others", func(t *testing.T) {
-		journaled := func(chat string) int64 {
+		// Each update that passes gets one answer before its webhook is
+		// answered (a webhook update is claimed, not journaled: see
+		// bot.Claimer); a dropped one gets none, apart from the one notice.
+		answered := func() int64 {
 			var n int64
-			testenv.Must(t, "count inbox", db.QueryRowContext(ctx, "SELECT COUNT(*) FROM inbox WHERE chat_id = $1", chat).Scan(&n))
+			for _, m := range cong.messages() {
+				if !strings.Contains(m.Text, "thao tác hơi nhanh") {
+					n++
+				}
+			}
 			return n
 		}
-		before := journaled("6401")
+		before := answered()
 		start := time.Now()
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -263,7 +270,7 @@ func TestSecurity(t *testing.T) {
 		flood := time.Since(start)
 		// 20 at once, then 2 a second while the flood lasts; the rest is
 		// dropped before the journal, the queue and the session.
-		passed := journaled("6401") - before
+		passed := answered() - before
 		if max := 20 + int64(flood.Seconds()*2) + 1; passed > max || passed < 20 {
 			t.Errorf("%d of 80 flood messages passed in %s, want 20 to %d", passed, flood, max)
 		}

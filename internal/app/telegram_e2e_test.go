@@ -330,6 +330,18 @@ func testTelegramMode(t *testing.T, mode string) {
 	if after := len(fake.Calls("sendMessage", "editMessageText")); after != before {
 		t.Fatalf("a re-delivered update made the bot send %d more messages", after-before)
 	}
+	// A webhook update is answered after its step, claimed in Redis: Telegram's
+	// redelivery is its journal, so no journal row is written for it; a polled
+	// update is journaled in the database before it is handled.
+	var journaled int64
+	testenv.Must(t, "count journal rows", a.Store.DB().WithContext(ctx).
+		Raw("SELECT count(*) FROM inbox WHERE channel = 'telegram'").Scan(&journaled).Error)
+	if mode == config.ModeWebhook && journaled != 0 {
+		t.Errorf("%d webhook updates journaled in the database, want none (claimed in Redis)", journaled)
+	}
+	if mode == config.ModePolling && journaled == 0 {
+		t.Error("no polled update journaled in the database")
+	}
 
 	member.say("/cuatoi")
 	if m := member.waitFor(ref); !strings.Contains(m.Text, "Nguồn tin") {
