@@ -170,7 +170,7 @@ func resultText(tr Translator, lang string, r Result) string {
 			s += tr.T(lang, "report.result.aggregate_missing", "Count", r.UnitsNotMeasurable, "Level", levelWord(tr, lang, r.UnitLevel))
 		}
 	case r.State == StateNotMeasurable && len(r.Missing) > 0:
-		s = tr.T(lang, "report.result.missing", "Figures", figureLabels(tr, lang, r.Missing))
+		s = missingText(tr, lang, r)
 	case len(r.Months) > 0:
 		s = detail(tr, lang, r)
 	case r.Target.Unit == campaign.UnitPercent && r.HasDen:
@@ -181,7 +181,26 @@ func resultText(tr Translator, lang string, r Result) string {
 		s = detail(tr, lang, r)
 	}
 	if r.Note != "" {
-		s += " · " + tr.T(lang, "report.note."+r.Note)
+		s += " · " + noteText(tr, lang, r)
 	}
 	return s
+}
+
+// missingText names the police figures a result lacks and, when they were
+// entered for part of the period, the months they leave out.
+func missingText(tr Translator, lang string, r Result) string {
+	s := tr.T(lang, "report.result.missing", "Figures", figureLabels(tr, lang, r.Missing))
+	if len(r.MissingMonths) > 0 {
+		months := make([]string, len(r.MissingMonths))
+		for i, m := range r.MissingMonths {
+			months[i] = monthLabel(m)
+		}
+		s += " " + tr.T(lang, "report.result.missing_months", "Months", strings.Join(months, ", "))
+	}
+	return s
+}
+
+// noteText explains a result's Note.
+func noteText(tr Translator, lang string, r Result) string {
+	return tr.T(lang, "report.note."+r.Note, "Entered", formatNumber(lang, r.Entered), "Logged", formatNumber(lang, r.Logged))
 }

@@ -63,6 +63,16 @@ const (
 	NoteZeroTotal = "zero_total"
 	// NoteNoUnits: the unit has no communes or teams to evaluate.
 	NoteNoUnits = "no_units"
+	// NoteFiguresDisagree: the numerator exceeds the total the police
+	// entered (more tips through the force than tips received), so the
+	// share is not measurable until the figures are corrected.
+	NoteFiguresDisagree = "figures_disagree"
+	// NoteAccidentsLogged: serious accidents logged with /sukien exceed the
+	// figure entered (or it was not entered); the larger is shown.
+	NoteAccidentsLogged = "accidents_logged"
+	// NoteSinceCampaign: the count runs from the first day of the campaign,
+	// not from the start of the period (recognised models).
+	NoteSinceCampaign = "since_campaign"
 )
 
 // Result is one target's outcome for one unit.
@@ -86,8 +96,15 @@ type Result struct {
 	UnitLevel store.Level
 	// Units, and how many of them are in each state, when Aggregate.
 	Units, UnitsMet, UnitsNotYet, UnitsMissed, UnitsNotMeasurable int
-	// Missing names the police figures never entered (campaign.Figure*).
+	// Missing names the police figures never entered (campaign.Figure*),
+	// or entered for only part of the period.
 	Missing []string
+	// MissingMonths are the months of the period that a figure entered in
+	// part does not cover: the target is not measurable until they are.
+	MissingMonths []Month
+	// Entered and Logged are, for serious accidents (NoteAccidentsLogged),
+	// the police figure and the serious accidents logged as incidents.
+	Entered, Logged float64
 	// Note is one of the Note* constants, or "".
 	Note string
 	// Months holds the monthly detail of a per-month target for one team

@@ -269,9 +269,9 @@ func (w *workbook) summary() error {
 		n++
 		note := ""
 		if len(r.Missing) > 0 {
-			note = tr.T(lang, "report.result.missing", "Figures", figureLabels(tr, lang, r.Missing))
+			note = missingText(tr, lang, r)
 		} else if r.Note != "" {
-			note = tr.T(lang, "report.note."+r.Note)
+			note = noteText(tr, lang, r)
 		}
 		measured := r.State != StateNotMeasurable || r.Aggregate
 		values := []any{fmt.Sprintf("%d.%d", content.Number, n), metricName(tr, lang, r.Target), r.Target.Name.In(lang), targetThreshold(tr, lang, r.Target),

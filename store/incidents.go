@@ -191,3 +191,31 @@ func (s *Store) IncidentsWithPresence(ctx context.Context, unitIDs []int64, kind
 	}
 	return rows, nil
 }
+
+// ReportSeriousIncidents counts, per commune of unitIDs (raw ids), the
+// incidents of kind logged as serious that occurred in [from, to): serious
+// traffic accidents logged with /sukien count for target 6b whatever figure
+// the police entered.
+func (s *Store) ReportSeriousIncidents(ctx context.Context, unitIDs []int64, kind string, from, to time.Time) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(unitIDs) == 0 {
+		return out, nil
+	}
+	us := s.unitSet(unitIDs)
+	q := s.builder()
+	us.start(q)
+	q.add("SELECT i.commune_id, COUNT(*) AS n FROM incidents i WHERE ")
+	us.in(q, "i.commune_id")
+	q.add(" AND i.kind = ? AND i.serious AND "+q.during("i.occurred_at", from, to)+" GROUP BY i.commune_id", kind)
+	var rows []struct {
+		CommuneID int64
+		N         int64
+	}
+	if err := s.q(ctx).Raw(q.String(), q.args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: serious %s incidents of %d units: %w", kind, len(unitIDs), err)
+	}
+	for _, r := range rows {
+		out[r.CommuneID] = r.N
+	}
+	return out, nil
+}

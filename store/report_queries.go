@@ -191,6 +191,22 @@ type KindCount struct {
 // team and kind. Naming the kinds lets PostgreSQL read a province's counts
 // from the (kind, status, occurred_at, team_id, commune_id) index alone.
 func (s *Store) ReportKindCounts(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time) ([]KindCount, error) {
+	return s.kindCounts(ctx, unitIDs, kinds, reportVerified, from, to)
+}
+
+// ReceivedStatuses are the states of a tip the police have received:
+// received (Tiếp nhận), verified (Đã xác minh) and rejected (Không xác minh
+// được). Target 1a counts where tips come from, not whether they proved
+// true, so all three count; a pending tip has not reached the police yet.
+var ReceivedStatuses = []string{StatusReceived, StatusVerified, StatusRejected}
+
+// ReportReceivedCounts is ReportKindCounts for the reports the police have
+// received (ReceivedStatuses) rather than only the verified ones.
+func (s *Store) ReportReceivedCounts(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time) ([]KindCount, error) {
+	return s.kindCounts(ctx, unitIDs, kinds, "s.status IN ('"+strings.Join(ReceivedStatuses, "','")+"')", from, to)
+}
+
+func (s *Store) kindCounts(ctx context.Context, unitIDs []int64, kinds []string, status string, from, to time.Time) ([]KindCount, error) {
 	if len(unitIDs) == 0 {
 		return nil, nil
 	}
@@ -202,7 +218,7 @@ func (s *Store) ReportKindCounts(ctx context.Context, unitIDs []int64, kinds []s
 	if len(kinds) > 0 {
 		q.add(" AND s.kind IN ?", kinds)
 	}
-	q.add(" AND " + reportVerified + " AND " + q.during("s.occurred_at", from, to) + " GROUP BY s.commune_id, s.team_id, s.kind")
+	q.add(" AND " + status + " AND " + q.during("s.occurred_at", from, to) + " GROUP BY s.commune_id, s.team_id, s.kind")
 	var rows []KindCount
 	if err := s.q(ctx).Raw(q.String(), q.args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: report counts of %d units: %w", len(unitIDs), err)
