@@ -531,9 +531,14 @@ func (in *inputs) build(sc *Scorecard) {
 		for _, t := range targets {
 			var rs []Result
 			level := store.LevelCommune
+			var left []string
 			if t.Scope == campaign.ScopeTeam {
 				level = store.LevelTeam
 				for _, c := range sc.Teams {
+					if c.Members == 0 {
+						left = append(left, c.Unit.Name)
+						continue
+					}
 					rs = append(rs, c.Results[indexOf(c.Results, t.ID)])
 				}
 			} else {
@@ -541,7 +546,9 @@ func (in *inputs) build(sc *Scorecard) {
 					rs = append(rs, c.Results[indexOf(c.Results, t.ID)])
 				}
 			}
-			sc.Results = append(sc.Results, aggregate(t, rs, level))
+			r := aggregate(t, rs, level)
+			r.LeftOut = left
+			sc.Results = append(sc.Results, r)
 		}
 	}
 	ranks := RankTeams(*sc)
@@ -591,11 +598,20 @@ func (in *inputs) communeCard(c store.Unit, targets []campaign.Target, teams []*
 	}
 	for _, t := range targets {
 		if t.Scope == campaign.ScopeTeam {
+			// A team with no active member cannot take part: it is left
+			// out and named, rather than failing its commune.
 			rs := make([]Result, 0, len(teams))
+			var left []string
 			for _, tc := range teams {
+				if tc.Members == 0 {
+					left = append(left, tc.Unit.Name)
+					continue
+				}
 				rs = append(rs, tc.Results[indexOf(tc.Results, t.ID)])
 			}
-			card.Results = append(card.Results, aggregate(t, rs, store.LevelTeam))
+			r := aggregate(t, rs, store.LevelTeam)
+			r.LeftOut = left
+			card.Results = append(card.Results, r)
 			continue
 		}
 		card.Results = append(card.Results, in.communeResult(t, c.ID, teams))
@@ -616,6 +632,9 @@ func (in *inputs) monthValue(team int64, i int) float64 {
 }
 
 func (in *inputs) teamResult(t campaign.Target, team int64) Result {
+	if in.sizes[team] == 0 {
+		return Result{Target: t, State: StateNotMeasurable, Note: NoteNoMembers}
+	}
 	switch t.Metric {
 	case campaign.MetricPatrolParticipation:
 		return in.participation(t, in.sizes[team], func(monthly bool) []int64 {

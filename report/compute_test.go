@@ -82,14 +82,14 @@ func TestComputeCommune(t *testing.T) {
 			{target: "c4_illegal_weapons", state: met},
 			{target: "c5_reoffences", state: met},
 			{target: "c5_released_supported", state: mis, value: 50, num: 1, den: 2},
-			// Thôn 1 3/4 (Mơ's patrol is pending), Thôn 2 2/2, Thôn 3 has
-			// nobody: 1 of 3 teams, 5 of 6 members.
-			{target: "c6_patrol_participation", state: mis, value: 33.33, num: 5, den: 6, agg: true, units: 3, met: 1},
+			// Thôn 1 3/4 (Mơ's patrol is pending), Thôn 2 2/2; Thôn 3 has
+			// nobody and is left out: 1 of 2 teams, 5 of 6 members.
+			{target: "c6_patrol_participation", state: mis, value: 50, num: 5, den: 6, agg: true, units: 2, met: 1},
 			{target: "c6_serious_accidents", state: met},
 			{target: "c7_member_violations", state: nm, missing: []string{campaign.FigureMemberViolations}},
 			// Thôn 1 7/7 (June by commendation, August by the deed at 23:59
-			// on 19/8), Thôn 2 6/7 (August unverified), Thôn 3 0/7.
-			{target: "c7_team_monthly_good_deeds", state: mis, value: 33.33, num: 13, den: 21, agg: true, units: 3, met: 1},
+			// on 19/8), Thôn 2 6/7 (August unverified); Thôn 3 left out.
+			{target: "c7_team_monthly_good_deeds", state: mis, value: 50, num: 13, den: 14, agg: true, units: 2, met: 1},
 		})
 		if tally := sc.Tally(); tally[met] != 8 || tally[mis] != 4 || tally[nm] != 1 {
 			t.Errorf("tally = %v, want 8 met, 4 missed, 1 not measurable", tally)
@@ -125,8 +125,14 @@ func TestComputeCommune(t *testing.T) {
 			t.Errorf("Thôn 2 months = %+v", deeds.Months)
 		}
 		patrol3 := t3.Results[slices.IndexFunc(t3.Results, func(r report.Result) bool { return r.Target.ID == "c6_patrol_participation" })]
-		if patrol3.State != mis || patrol3.Note != report.NoteNoMembers {
-			t.Errorf("Thôn 3 patrol = %+v, want missed with no members", patrol3)
+		if patrol3.State != nm || patrol3.Note != report.NoteNoMembers {
+			t.Errorf("Thôn 3 patrol = %+v, want not measurable with no members", patrol3)
+		}
+		for _, id := range []string{"c6_patrol_participation", "c7_team_monthly_good_deeds"} {
+			r := sc.Results[slices.IndexFunc(sc.Results, func(r report.Result) bool { return r.Target.ID == id })]
+			if !slices.Equal(r.LeftOut, []string{"Thôn 3"}) {
+				t.Errorf("%s left out %v, want Thôn 3", id, r.LeftOut)
+			}
 		}
 		if len(sc.Top) != 3 || sc.Top[0].Card.Unit.ID != f.thon1 || sc.Top[1].Card.Unit.ID != f.thon2 || sc.Top[2].Card.Unit.ID != f.thon3 {
 			t.Errorf("top = %+v", sc.Top)
@@ -149,13 +155,13 @@ func TestComputeRunningPhase(t *testing.T) {
 			// A zero that is still zero may yet be broken.
 			{target: "c4_violating_businesses", state: yet},
 			{target: "c7_member_violations", state: nm, missing: []string{campaign.FigureMemberViolations}},
-			// Thôn 3 already missed February: the commune cannot meet it.
 			// As of 15 May 08:00, reports dated later are not seen: Thôn 1
 			// and Thôn 2 have February to April (their May deeds come later
 			// that day or month), and June to August are still open.
-			{target: "c7_team_monthly_good_deeds", state: mis, value: 0, num: 6, den: 21, agg: true, units: 3, met: 0},
+			// Thôn 3, with nobody, is left out.
+			{target: "c7_team_monthly_good_deeds", state: yet, value: 0, num: 6, den: 14, agg: true, units: 2, met: 0},
 			// The July patrols of m1 are not seen yet either.
-			{target: "c6_patrol_participation", state: yet, value: 0, num: 4, den: 6, agg: true, units: 3, met: 0},
+			{target: "c6_patrol_participation", state: yet, value: 0, num: 4, den: 6, agg: true, units: 2, met: 0},
 		})
 		t2 := sc.Teams[slices.IndexFunc(sc.Teams, func(c report.UnitCard) bool { return c.Unit.ID == f.thon2 })]
 		deeds := t2.Results[slices.IndexFunc(t2.Results, func(r report.Result) bool { return r.Target.ID == "c7_team_monthly_good_deeds" })]
@@ -188,8 +194,9 @@ func TestComputeAboveCommune(t *testing.T) {
 			// A 3 (met), B 1, C 0.
 			{target: "c2_models_recognised", state: mis, value: 33.33, num: 4, agg: true, units: 3, met: 1},
 			// Teams: Thôn 1 3/4, Thôn 2 2/2, Thôn 3 0/0, Thôn 4 1/2, Khu 5 1/1.
-			{target: "c6_patrol_participation", state: mis, value: 40, num: 7, den: 9, agg: true, units: 5, met: 2},
-			{target: "c7_team_monthly_good_deeds", state: mis, value: 20, num: 13, den: 35, agg: true, units: 5, met: 1},
+			// Thôn 3 (nobody) is left out of both team targets.
+			{target: "c6_patrol_participation", state: mis, value: 50, num: 7, den: 9, agg: true, units: 4, met: 2},
+			{target: "c7_team_monthly_good_deeds", state: mis, value: 25, num: 13, den: 28, agg: true, units: 4, met: 1},
 			{target: "c7_member_violations", state: nm, value: 0, missing: []string{campaign.FigureMemberViolations}, agg: true, units: 3, met: 0},
 			// A 0 (met), B 1 (missed), C not entered.
 			{target: "c4_violating_businesses", state: mis, value: 33.33, num: 1, missing: []string{campaign.FigureViolatingBusinesses}, agg: true, units: 3, met: 1},
@@ -208,7 +215,7 @@ func TestComputeAboveCommune(t *testing.T) {
 		must(t, "compute district", err)
 		checkResults(t, d, []want{
 			{target: "c1_tip_share", state: nm, value: 50, num: 3, den: 3, missing: []string{campaign.FigureTipsReceivedTotal}, agg: true, units: 2, met: 1},
-			{target: "c6_patrol_participation", state: mis, value: 25, num: 6, den: 8, agg: true, units: 4, met: 1},
+			{target: "c6_patrol_participation", state: mis, value: 33.33, num: 6, den: 8, agg: true, units: 3, met: 1},
 		})
 	})
 }
@@ -255,9 +262,9 @@ func TestComputePeriods(t *testing.T) {
 		sc, err = report.Compute(f.ctx, s, f.camp, f.xaA, june, f.nowAfter, ict)
 		must(t, "compute June", err)
 		checkResults(t, sc, []want{
-			{target: "c7_team_monthly_good_deeds", state: mis, value: 66.67, num: 2, den: 3, agg: true, units: 3, met: 2},
+			{target: "c7_team_monthly_good_deeds", state: met, value: 100, num: 2, den: 2, agg: true, units: 2, met: 2},
 			{target: "c6_serious_accidents", state: nm, missing: []string{campaign.FigureSeriousAccidents}},
-			{target: "c6_patrol_participation", state: mis, value: 0, num: 0, den: 6, agg: true, units: 3, met: 0},
+			{target: "c6_patrol_participation", state: mis, value: 0, num: 0, den: 6, agg: true, units: 2, met: 0},
 			{target: "c3_callout_attendance", state: met, value: 100, num: 1, den: 1},
 		})
 		// The whole campaign: Đợt 2's figure is no figure for Đợt 1's months,

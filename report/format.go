@@ -183,7 +183,15 @@ func resultText(tr Translator, lang string, r Result) string {
 	if r.Note != "" {
 		s += " · " + noteText(tr, lang, r)
 	}
+	if len(r.LeftOut) > 0 {
+		s += " · " + leftOutText(tr, lang, r)
+	}
 	return s
+}
+
+// leftOutText names the teams a result leaves out for having no member.
+func leftOutText(tr Translator, lang string, r Result) string {
+	return tr.T(lang, "report.result.left_out", "Teams", strings.Join(r.LeftOut, ", "))
 }
 
 // missingText names the police figures a result lacks and, when they were

@@ -107,6 +107,9 @@ type Result struct {
 	Entered, Logged float64
 	// Note is one of the Note* constants, or "".
 	Note string
+	// LeftOut names the teams left out of a team-scope target because they
+	// have no active member (their own result is NotMeasurable, NoteNoMembers).
+	LeftOut []string
 	// Months holds the monthly detail of a per-month target for one team
 	// or commune, in order.
 	Months []MonthResult

@@ -34,7 +34,7 @@ func TestRenderText(t *testing.T) {
 			"✅ Nguồn tin qua lực lượng: 100% (3/3 nguồn tin) · chỉ tiêu ≥ 80%",
 			"❌ Có mặt tại vụ, việc: 66,7% (2/3 vụ, việc có mặt) · chỉ tiêu 100%",
 			"❔ Thành viên vi phạm, mắc tệ nạn: Công an xã chưa nhập: Thành viên vi phạm pháp luật, mắc tệ nạn xã hội",
-			"❌ Việc tốt hằng tháng của tổ: 1/3 tổ đạt (33,3%) · 13/21 lượt tổ-tháng có việc tốt · chỉ tiêu ≥ 1/tháng",
+			"❌ Việc tốt hằng tháng của tổ: 1/2 tổ đạt (50%) · 13/14 lượt tổ-tháng có việc tốt · không tính tổ chưa có thành viên: Thôn 3 · chỉ tiêu ≥ 1/tháng",
 			"🏆 Tổ dẫn đầu\n1. Thôn 1 — 7/7 tháng có việc tốt · 75% tuần tra · 13 báo cáo",
 		}},
 		{name: "commune en", unit: f.xaA, lang: "en", golden: "scorecard-xa-a.en.txt", has: []string{

@@ -273,6 +273,9 @@ func (w *workbook) summary() error {
 		} else if r.Note != "" {
 			note = noteText(tr, lang, r)
 		}
+		if len(r.LeftOut) > 0 {
+			note = strings.TrimPrefix(note+" · "+leftOutText(tr, lang, r), " · ")
+		}
 		measured := r.State != StateNotMeasurable || r.Aggregate
 		values := []any{fmt.Sprintf("%d.%d", content.Number, n), metricName(tr, lang, r.Target), r.Target.Name.In(lang), targetThreshold(tr, lang, r.Target),
 			resultText(tr, lang, r), numOrNil(measured, r.Num), numOrNil(measured && r.HasDen, r.Den), w.stateText(r.State), note}
