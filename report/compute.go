@@ -75,6 +75,7 @@ func Compute(ctx context.Context, q Querier, camp *campaign.Campaign, unitID int
 		return Scorecard{}, err
 	}
 	in.build(&sc)
+	sc.Months = in.months
 	return sc, nil
 }
 
@@ -148,7 +149,11 @@ type inputs struct {
 	root   store.Unit
 	period Period
 	now    time.Time
-	months []Month
+	// months are the calendar months month targets are judged on (see
+	// Period.CampaignMonths); periodMonths the months clipped to the
+	// period, which police figures entered per month must cover.
+	months       []Month
+	periodMonths []Month
 	// asOf is the period cut at now: reports and incidents dated after now
 	// are hidden, so a scorecard as of 15 March is what an official saw on
 	// 15 March.
@@ -191,8 +196,17 @@ func (in *inputs) live(id int64) int64 {
 }
 
 func load(ctx context.Context, q Querier, camp *campaign.Campaign, root store.Unit, period Period, now time.Time) (*inputs, error) {
-	in := &inputs{camp: camp, root: root, period: period, now: now, months: period.Months(), asOf: period,
-		units: map[int64]store.Unit{}, commune: map[int64]int64{}}
+	in := &inputs{camp: camp, root: root, period: period, now: now, months: period.CampaignMonths(camp), periodMonths: period.Months(),
+		asOf: period, units: map[int64]store.Unit{}, commune: map[int64]int64{}}
+	// Only the campaign's days count, even in a month or range report.
+	if cp, err := CampaignPeriod(camp, period.From.Location()); err == nil {
+		if in.asOf.From.Before(cp.From) {
+			in.asOf.From = cp.From
+		}
+		if in.asOf.To.After(cp.To) {
+			in.asOf.To = cp.To
+		}
+	}
 	if now.Before(in.asOf.To) {
 		in.asOf.To = now
 		if in.asOf.To.Before(in.asOf.From) {
@@ -730,14 +744,14 @@ func (in *inputs) communeResult(t campaign.Target, commune int64, teams []*UnitC
 			r.Missing = append(r.Missing, f)
 			continue
 		}
-		if g := fg.gaps(in.months, in.now); len(g) > 0 {
+		if g := fg.gaps(in.periodMonths, in.now); len(g) > 0 {
 			r.Missing = append(r.Missing, f)
 			for _, i := range g {
 				gaps[i] = true
 			}
 		}
 	}
-	for i, m := range in.months {
+	for i, m := range in.periodMonths {
 		if gaps[i] {
 			r.MissingMonths = append(r.MissingMonths, m)
 		}

@@ -121,7 +121,7 @@ func TestComputeCommune(t *testing.T) {
 			t.Errorf("Thôn 2 card = %+v, Thôn 3 card = %+v", t2, t3)
 		}
 		deeds := t2.Results[slices.IndexFunc(t2.Results, func(r report.Result) bool { return r.Target.ID == "c7_team_monthly_good_deeds" })]
-		if len(deeds.Months) != 7 || deeds.Months[6].State != mis || deeds.Months[0].Month.Span.From != f.dot2.From {
+		if len(deeds.Months) != 7 || deeds.Months[6].State != mis || deeds.Months[0].Month.Span.From != at(2025, 2, 1, 0, 0) {
 			t.Errorf("Thôn 2 months = %+v", deeds.Months)
 		}
 		patrol3 := t3.Results[slices.IndexFunc(t3.Results, func(r report.Result) bool { return r.Target.ID == "c6_patrol_participation" })]

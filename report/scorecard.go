@@ -191,6 +191,9 @@ type Scorecard struct {
 	Members int64
 	// Top are the best teams, at most three (see RankTeams).
 	Top []TeamRank
+	// Months are the calendar months the per-month targets are judged on:
+	// each month's campaign days, whole even where the period cuts it.
+	Months []Month
 }
 
 // Tally counts the scorecard's results by state.

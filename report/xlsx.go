@@ -394,7 +394,10 @@ func (w *workbook) months() error {
 	if err != nil {
 		return err
 	}
-	months := w.sc.Period.Months()
+	months := w.sc.Months
+	if months == nil {
+		months = w.sc.Period.Months()
+	}
 	headers := []string{w.col("no"), w.col("commune"), w.col("team")}
 	widths := []float64{6, 24, 28}
 	for _, m := range months {
