@@ -70,7 +70,41 @@ type Campaign struct {
 	Contents []Content `toml:"contents"`
 	// Kinds are the report kinds members can send with /baocao.
 	Kinds []ReportKind `toml:"kinds"`
+	// InTime says when a member's presence at an incident or call-out is
+	// "in time" (kịp thời, targets of contents 1 and 3).
+	InTime InTime `toml:"in_time"`
 }
+
+// InTime is the campaign's rule for a presence "in time": the member
+// arrived within Minutes of the incident's start.
+type InTime struct {
+	// Minutes is the window after the incident's start time within which an
+	// arrival is in time; 0 in a file means DefaultInTimeMinutes.
+	Minutes int `toml:"minutes"`
+	// WithoutArrival decides a confirmed presence whose arrival time was not
+	// given: "in_time" (the default: the police confirmed the member was
+	// there to help) or "late".
+	WithoutArrival string `toml:"without_arrival"`
+}
+
+// Defaults and choices of InTime.
+const (
+	DefaultInTimeMinutes = 30
+	ArrivalInTime        = "in_time"
+	ArrivalLate          = "late"
+)
+
+// Window returns the in-time window.
+func (t InTime) Window() time.Duration {
+	if t.Minutes <= 0 {
+		return DefaultInTimeMinutes * time.Minute
+	}
+	return time.Duration(t.Minutes) * time.Minute
+}
+
+// UnknownArrivalInTime reports whether a confirmed presence without an
+// arrival time counts as in time.
+func (t InTime) UnknownArrivalInTime() bool { return t.WithoutArrival != ArrivalLate }
 
 // Phase is one phase (đợt) of the campaign. Start and End are local civil
 // dates and both are inclusive.

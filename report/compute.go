@@ -25,6 +25,7 @@ type Querier interface {
 	ReportTeamSizes(ctx context.Context, unitIDs []int64) (map[int64]int64, error)
 	ReportModelsRecognised(ctx context.Context, unitIDs []int64, kind string, from, to time.Time) (map[int64]int64, error)
 	IncidentsWithPresence(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time) ([]store.IncidentCount, error)
+	IncidentsInTime(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time, window time.Duration, unknownInTime bool) ([]store.IncidentCount, error)
 	ReportFigures(ctx context.Context, unitIDs []int64, figures []string, spans []store.Span) ([]store.FigureTotal, error)
 	ReportReceivedCounts(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time) ([]store.KindCount, error)
 	ReportSeriousIncidents(ctx context.Context, unitIDs []int64, kind string, from, to time.Time) (map[int64]int64, error)
@@ -460,7 +461,7 @@ func (in *inputs) spanCounts(ctx context.Context, q spanQuery, kind string, span
 }
 
 func (in *inputs) eventCounts(ctx context.Context, q Querier, kinds []string, sp store.Span) (map[int64]map[string][]int64, error) {
-	rows, err := q.IncidentsWithPresence(ctx, in.ids, kinds, sp.From, sp.To)
+	rows, err := q.IncidentsInTime(ctx, in.ids, kinds, sp.From, sp.To, in.camp.InTime.Window(), in.camp.InTime.UnknownArrivalInTime())
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -472,10 +473,11 @@ func (in *inputs) eventCounts(ctx context.Context, q Querier, kinds []string, sp
 		}
 		v := out[id][r.Kind]
 		if v == nil {
-			v = make([]int64, 2)
+			v = make([]int64, 3)
 		}
 		v[0] += r.Incidents
 		v[1] += r.WithPresence
+		v[2] += r.InTime
 		out[id][r.Kind] = v
 	}
 	return out, nil
@@ -785,18 +787,21 @@ func (in *inputs) communeResult(t campaign.Target, commune int64, teams []*UnitC
 		}
 	case campaign.MetricIncidentPresence, campaign.MetricCallOutAttendance:
 		kinds := eventKinds[t.Metric]
-		count := func(ev map[int64]map[string][]int64) (n, with float64) {
+		// Present in time (kịp thời) is what counts; present at all is shown
+		// beside it.
+		count := func(ev map[int64]map[string][]int64) (n, inTime, present float64) {
 			for _, k := range kinds {
 				if v := ev[commune][k]; v != nil {
 					n += float64(v[0])
-					with += float64(v[1])
+					present += float64(v[1])
+					inTime += float64(v[2])
 				}
 			}
-			return n, with
+			return n, inTime, present
 		}
 		if t.Period == campaign.PeriodMonth && len(in.eventsMonth) == len(in.months) {
 			for i, m := range in.months {
-				n, with := count(in.eventsMonth[i])
+				n, with, _ := count(in.eventsMonth[i])
 				var note string
 				v := shareOf(with, n, &note, NoteNoEvents)
 				r.Months = append(r.Months, MonthResult{Month: m, Value: v, State: judge(t, v, !in.now.Before(m.Span.To))})
@@ -805,7 +810,7 @@ func (in *inputs) communeResult(t campaign.Target, commune int64, teams []*UnitC
 			return r
 		}
 		r.HasDen = true
-		r.Den, r.Num = count(in.events)
+		r.Den, r.Num, r.Present = count(in.events)
 		r.Value = shareOf(r.Num, r.Den, &r.Note, NoteNoEvents)
 	case campaign.MetricModelsRecognised:
 		r.Num = float64(in.models[commune])
@@ -942,6 +947,7 @@ func aggregate(t campaign.Target, rs []Result, level store.Level) Result {
 		measured++
 		out.Num += r.Num
 		out.Den += r.Den
+		out.Present += r.Present
 		out.HasDen = out.HasDen || r.HasDen
 	}
 	if averaged[t.Metric] && measured > 0 {

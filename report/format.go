@@ -152,7 +152,7 @@ func detail(tr Translator, lang string, r Result) string {
 		}
 		return tr.T(lang, key, "Num", num, "Den", den)
 	}
-	return tr.T(lang, "report.metric."+r.Target.Metric+".detail", "Num", num, "Den", den)
+	return tr.T(lang, "report.metric."+r.Target.Metric+".detail", "Num", num, "Den", den, "Present", formatNumber(lang, r.Present))
 }
 
 // resultText writes a result without its icon and name, e.g. "90% (9/10

@@ -209,3 +209,41 @@ func TestAsOfHidesLaterFigures(t *testing.T) {
 		checkResults(t, sc, []want{{target: "c4_violating_businesses", state: mis, value: 1, num: 1}})
 	})
 }
+
+// Point 5: a presence counts as in time when the member arrived within the
+// campaign's window (30 minutes by default) of the incident's start; one
+// confirmed without an arrival time counts as in time unless the campaign
+// says "late". The scorecard shows present and present in time.
+func TestPresenceInTime(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store) {
+		f := loadFixture(t, s)
+		incident := func(when time.Time, arrived *time.Time) {
+			in := store.Incident{CommuneID: f.xaA, Kind: store.IncidentANTT, OccurredAt: when, LoggedByID: &f.policeA}
+			must(t, "incident", s.CreateIncident(f.ctx, &in))
+			_, err := s.RecordPresence(f.ctx, in.ID, f.m1, arrived, store.PresenceMember, &f.policeA)
+			must(t, "presence", err)
+		}
+		start := at(2025, 3, 1, 21, 0)
+		in30, late := start.Add(30*time.Minute), start.Add(24*time.Hour+31*time.Minute)
+		incident(start, &in30)                   // exactly 30 minutes: in time
+		incident(start.Add(24*time.Hour), &late) // 31 minutes: present, not in time
+		late2 := start.Add(48*time.Hour + 31*time.Minute)
+		incident(start.Add(48*time.Hour), &late2)
+		incident(start.Add(72*time.Hour), nil) // no arrival time given
+		sc, err := report.Compute(f.ctx, s, f.camp, f.xaA, f.dot2, f.nowAfter, ict)
+		must(t, "compute", err)
+		checkResults(t, sc, []want{{target: "c1_incident_presence", state: mis, value: 50, num: 2, den: 4}})
+		if r := result(t, sc, "c1_incident_presence"); r.Present != 4 {
+			t.Errorf("present = %v, want 4", r.Present)
+		}
+		if text := renderAll(t, sc); !strings.Contains(text, "50% (2/4 vụ, việc có mặt kịp thời, 4 có mặt)") {
+			t.Errorf("text lacks present / in time:\n%s", text)
+		}
+		// A campaign with a 60-minute window that counts an unknown arrival as late.
+		camp := *f.camp
+		camp.InTime = campaign.InTime{Minutes: 60, WithoutArrival: campaign.ArrivalLate}
+		sc, err = report.Compute(f.ctx, s, &camp, f.xaA, f.dot2, f.nowAfter, ict)
+		must(t, "compute 60 minutes", err)
+		checkResults(t, sc, []want{{target: "c1_incident_presence", state: mis, value: 75, num: 3, den: 4}})
+	})
+}

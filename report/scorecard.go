@@ -102,6 +102,9 @@ type Result struct {
 	// MissingMonths are the months of the period that a figure entered in
 	// part does not cover: the target is not measurable until they are.
 	MissingMonths []Month
+	// Present is, for the presence targets, the incidents with a confirmed
+	// member present at all; Num counts those present in time.
+	Present float64
 	// Entered and Logged are, for serious accidents (NoteAccidentsLogged),
 	// the police figure and the serious accidents logged as incidents.
 	Entered, Logged float64

@@ -32,13 +32,13 @@ func TestRenderText(t *testing.T) {
 			"Xã A · Đợt 2 (04/02/2025 – 19/08/2025)",
 			"✅ 8 đạt · ⏳ 0 đang theo dõi · ❌ 4 không đạt · ❔ 1 chưa có số liệu",
 			"✅ Nguồn tin qua lực lượng: 100% (3/3 nguồn tin) · chỉ tiêu ≥ 80%",
-			"❌ Có mặt tại vụ, việc: 66,7% (2/3 vụ, việc có mặt) · chỉ tiêu 100%",
+			"❌ Có mặt tại vụ, việc: 66,7% (2/3 vụ, việc có mặt kịp thời, 2 có mặt) · chỉ tiêu 100%",
 			"❔ Thành viên vi phạm, mắc tệ nạn: Công an xã chưa nhập: Thành viên vi phạm pháp luật, mắc tệ nạn xã hội",
 			"❌ Việc tốt hằng tháng của tổ: 1/2 tổ đạt (50%) · 13/14 lượt tổ-tháng có việc tốt · không tính tổ chưa có thành viên: Thôn 3 · chỉ tiêu ≥ 1/tháng",
 			"🏆 Tổ dẫn đầu\n1. Thôn 1 — 7/7 tháng có việc tốt · 75% tuần tra · 13 báo cáo",
 		}},
 		{name: "commune en", unit: f.xaA, lang: "en", golden: "scorecard-xa-a.en.txt", has: []string{
-			"❌ Present at incidents: 66.7% (2/3 incidents attended) · target 100%",
+			"❌ Present at incidents: 66.7% (2/3 incidents attended in time, 2 attended) · target 100%",
 			"✅ Resident information: 95% · target > 90%",
 		}},
 		{name: "team vi", unit: f.thon2, lang: "vi", golden: "scorecard-thon-2.vi.txt", has: []string{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -168,6 +169,43 @@ type IncidentCount struct {
 	Kind         string
 	Incidents    int64
 	WithPresence int64
+	// InTime is how many have a confirmed presence in time (filled by
+	// IncidentsInTime only).
+	InTime int64
+}
+
+// IncidentsInTime is IncidentsWithPresence that also counts the incidents
+// with a confirmed presence in time: the member arrived no later than
+// window after the incident's start; a confirmed presence without an
+// arrival time counts as in time when unknownInTime is set.
+func (s *Store) IncidentsInTime(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time, window time.Duration, unknownInTime bool) ([]IncidentCount, error) {
+	if len(kinds) == 0 || len(unitIDs) == 0 {
+		return nil, nil
+	}
+	secs := strconv.FormatInt(int64(window/time.Second), 10)
+	arrived := "p.arrived_at <= i.occurred_at + CAST('" + secs + " seconds' AS interval)"
+	if s.driver != DriverPostgres {
+		arrived = "julianday(p.arrived_at) <= julianday(i.occurred_at) + " + secs + ".0 / 86400.0"
+	}
+	unknown := "FALSE"
+	if unknownInTime {
+		unknown = "p.arrived_at IS NULL"
+	}
+	us := s.unitSet(unitIDs)
+	q := s.builder()
+	us.start(q)
+	q.add(`SELECT i.commune_id, i.kind, COUNT(*) AS incidents,
+		SUM(CASE WHEN EXISTS (SELECT 1 FROM incident_presence p WHERE p.incident_id = i.id AND p.confirmed_by_id IS NOT NULL) THEN 1 ELSE 0 END) AS with_presence,
+		SUM(CASE WHEN EXISTS (SELECT 1 FROM incident_presence p WHERE p.incident_id = i.id AND p.confirmed_by_id IS NOT NULL
+			AND (` + unknown + ` OR ` + arrived + `)) THEN 1 ELSE 0 END) AS in_time
+		FROM incidents i WHERE `)
+	us.in(q, "i.commune_id")
+	q.add(" AND i.kind IN ? AND "+q.during("i.occurred_at", from, to)+" GROUP BY i.commune_id, i.kind", kinds)
+	var rows []IncidentCount
+	if err := s.q(ctx).Raw(q.String(), q.args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: incidents in time of %d units: %w", len(unitIDs), err)
+	}
+	return rows, nil
 }
 
 // IncidentsWithPresence counts, per commune of unitIDs (merged-in
