@@ -856,7 +856,19 @@ func (in *inputs) communeResult(t campaign.Target, commune int64, teams []*UnitC
 		r.Value = r.Num
 	}
 	r.State = judge(t, r.Value, over)
+	if kind, ok := memberKinds[t.Metric]; ok {
+		// Members' own reports of the work the target measures, shown
+		// beside the police figure (CAMPAIGN.md, content 4 and 5).
+		r.Reported = float64(in.communeCounts[commune][kind])
+	}
 	return r
+}
+
+// memberKinds are the report kinds members send about the work a
+// police-figure target measures.
+var memberKinds = map[string]string{
+	campaign.MetricResidentInfoShare: campaign.KindResidentInfo,
+	campaign.MetricReleasedSupported: campaign.KindReintegration,
 }
 
 // shareOf returns num/den as a percentage, never capped (see disagree); a
@@ -948,6 +960,7 @@ func aggregate(t campaign.Target, rs []Result, level store.Level) Result {
 		out.Num += r.Num
 		out.Den += r.Den
 		out.Present += r.Present
+		out.Reported += r.Reported
 		out.HasDen = out.HasDen || r.HasDen
 	}
 	if averaged[t.Metric] && measured > 0 {

@@ -186,6 +186,9 @@ func resultText(tr Translator, lang string, r Result) string {
 	if len(r.LeftOut) > 0 {
 		s += " · " + leftOutText(tr, lang, r)
 	}
+	if r.Reported > 0 {
+		s += " · " + tr.T(lang, "report.result.reported", "Count", formatNumber(lang, r.Reported))
+	}
 	return s
 }
 

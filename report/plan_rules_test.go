@@ -247,3 +247,30 @@ func TestPresenceInTime(t *testing.T) {
 		checkResults(t, sc, []want{{target: "c1_incident_presence", state: mis, value: 75, num: 3, den: 4}})
 	})
 }
+
+// Point 8 (in part): members' own reports of resident information and
+// reintegration support are shown on targets 4b and 5b beside the police
+// figures.
+func TestMemberReportsBesideFigures(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, s *store.Store) {
+		f := loadFixture(t, s)
+		f.figure(f.xaA, campaign.FigureResidentInfoPercent, f.dot2, 95, f.policeA)
+		f.figure(f.xaA, campaign.FigureReleasedTotal, f.dot2, 1, f.policeA)
+		f.figure(f.xaA, campaign.FigureReleasedSupported, f.dot2, 1, f.policeA)
+		f.report("ri1", campaign.KindResidentInfo, verified, f.thon1, f.m1, at(2025, 3, 1, 9, 0), store.JSONMap{"people": 4.0})
+		f.report("ri2", campaign.KindResidentInfo, verified, f.thon2, f.m3, at(2025, 4, 1, 9, 0), store.JSONMap{"people": 2.0})
+		f.report("ri3", campaign.KindResidentInfo, pending, f.thon2, f.m3, at(2025, 4, 2, 9, 0), nil)
+		f.report("re1", campaign.KindReintegration, verified, f.thon1, f.l1, at(2025, 5, 1, 9, 0), nil)
+		sc, err := report.Compute(f.ctx, s, f.camp, f.xaA, f.dot2, f.nowAfter, ict)
+		must(t, "compute", err)
+		if r := result(t, sc, "c4_resident_info_share"); r.State != met || r.Reported != 2 {
+			t.Errorf("4b = %s with %v member reports, want met with 2", r.State, r.Reported)
+		}
+		if r := result(t, sc, "c5_released_supported"); r.State != met || r.Reported != 1 {
+			t.Errorf("5b = %s with %v member reports, want met with 1", r.State, r.Reported)
+		}
+		if text := renderAll(t, sc); !strings.Contains(text, "95% · thành viên báo cáo 2 lần") {
+			t.Errorf("text lacks the member reports:\n%s", text)
+		}
+	})
+}

@@ -102,6 +102,9 @@ type Result struct {
 	// MissingMonths are the months of the period that a figure entered in
 	// part does not cover: the target is not measurable until they are.
 	MissingMonths []Month
+	// Reported is, for resident information (4b) and reintegration (5b),
+	// the members' verified reports of that work in the period.
+	Reported float64
 	// Present is, for the presence targets, the incidents with a confirmed
 	// member present at all; Num counts those present in time.
 	Present float64
