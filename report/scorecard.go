@@ -8,7 +8,16 @@
 // How each number is computed is written beside the Metric* constants of
 // package campaign. On top of those, this package decides:
 //
-//   - Only verified reports count; pending, received and rejected ones never do.
+//   - Only verified reports count; pending, received and rejected ones never do
+//     (tips for target 1a: once the police received them, see store.ReceivedStatuses).
+//   - Only the campaign's days count, and at now only what is dated before
+//     now: a scorecard as of 15 March is what an official saw that day.
+//   - Per-month targets are judged on calendar months (Period.CampaignMonths).
+//   - A police figure must cover every month of the period up to now, else
+//     the target is NotMeasurable and MissingMonths names the gaps; a share
+//     whose numerator exceeds its total is NotMeasurable (NoteFiguresDisagree).
+//   - A team without active members is left out of team-scope targets
+//     (Result.LeftOut).
 //   - State: a target is Met or Missed once its period is over. While it
 //     runs, it is NotYet, except where the outcome can no longer change: a
 //     count that must reach a threshold (models ≥ 3, a month's good deed) is
