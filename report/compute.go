@@ -260,7 +260,12 @@ func load(ctx context.Context, q Querier, camp *campaign.Campaign, root store.Un
 	monthSpans := make([]store.Span, len(in.months))
 	calSpans := make([]store.Span, len(in.months))
 	for i, m := range in.months {
-		monthSpans[i], calSpans[i] = clipSpan(m.Span, now), clipSpan(m.Calendar, now)
+		// Reports after now are hidden; a figure entered for a calendar
+		// month counts once the month has begun.
+		monthSpans[i], calSpans[i] = clipSpan(m.Span, now), m.Calendar
+		if !now.After(m.Calendar.From) {
+			calSpans[i].To = calSpans[i].From
+		}
 	}
 	whole := []store.Span{period.Span()}
 

@@ -201,14 +201,23 @@ func leftOutText(tr Translator, lang string, r Result) string {
 // entered for part of the period, the months they leave out.
 func missingText(tr Translator, lang string, r Result) string {
 	s := tr.T(lang, "report.result.missing", "Figures", figureLabels(tr, lang, r.Missing))
-	if len(r.MissingMonths) > 0 {
-		months := make([]string, len(r.MissingMonths))
-		for i, m := range r.MissingMonths {
-			months[i] = monthLabel(m)
-		}
-		s += " " + tr.T(lang, "report.result.missing_months", "Months", strings.Join(months, ", "))
+	if m := MissingMonthsText(tr, lang, r); m != "" {
+		s += " " + m
 	}
 	return s
+}
+
+// MissingMonthsText names the months a partly entered police figure leaves
+// out, e.g. "(thiếu tháng 4/2025, 5/2025)", or "" when there are none.
+func MissingMonthsText(tr Translator, lang string, r Result) string {
+	if len(r.MissingMonths) == 0 {
+		return ""
+	}
+	months := make([]string, len(r.MissingMonths))
+	for i, m := range r.MissingMonths {
+		months[i] = monthLabel(m)
+	}
+	return tr.T(lang, "report.result.missing_months", "Months", strings.Join(months, ", "))
 }
 
 // noteText explains a result's Note.
