@@ -169,8 +169,8 @@ type IncidentCount struct {
 	Kind         string
 	Incidents    int64
 	WithPresence int64
-	// InTime is how many have a confirmed presence in time (filled by
-	// IncidentsInTime only).
+	// InTime is how many have a confirmed presence in time (meaningful from
+	// IncidentsInTime).
 	InTime int64
 }
 
@@ -212,22 +212,7 @@ func (s *Store) IncidentsInTime(ctx context.Context, unitIDs []int64, kinds []st
 // communes under their own id) and kind, the incidents that occurred in
 // [from, to) and those with at least one confirmed presence.
 func (s *Store) IncidentsWithPresence(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time) ([]IncidentCount, error) {
-	if len(kinds) == 0 || len(unitIDs) == 0 {
-		return nil, nil
-	}
-	us := s.unitSet(unitIDs)
-	q := s.builder()
-	us.start(q)
-	q.add(`SELECT i.commune_id, i.kind, COUNT(*) AS incidents,
-		SUM(CASE WHEN EXISTS (SELECT 1 FROM incident_presence p WHERE p.incident_id = i.id AND p.confirmed_by_id IS NOT NULL) THEN 1 ELSE 0 END) AS with_presence
-		FROM incidents i WHERE `)
-	us.in(q, "i.commune_id")
-	q.add(" AND i.kind IN ? AND "+q.during("i.occurred_at", from, to)+" GROUP BY i.commune_id, i.kind", kinds)
-	var rows []IncidentCount
-	if err := s.q(ctx).Raw(q.String(), q.args...).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: incidents of %d units: %w", len(unitIDs), err)
-	}
-	return rows, nil
+	return s.IncidentsInTime(ctx, unitIDs, kinds, from, to, 0, false)
 }
 
 // ReportSeriousIncidents counts, per commune of unitIDs (raw ids), the
@@ -242,18 +227,8 @@ func (s *Store) ReportSeriousIncidents(ctx context.Context, unitIDs []int64, kin
 	us := s.unitSet(unitIDs)
 	q := s.builder()
 	us.start(q)
-	q.add("SELECT i.commune_id, COUNT(*) AS n FROM incidents i WHERE ")
+	q.add("SELECT i.commune_id AS id, COUNT(*) AS n FROM incidents i WHERE ")
 	us.in(q, "i.commune_id")
 	q.add(" AND i.kind = ? AND i.serious AND "+q.during("i.occurred_at", from, to)+" GROUP BY i.commune_id", kind)
-	var rows []struct {
-		CommuneID int64
-		N         int64
-	}
-	if err := s.q(ctx).Raw(q.String(), q.args...).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: serious %s incidents of %d units: %w", kind, len(unitIDs), err)
-	}
-	for _, r := range rows {
-		out[r.CommuneID] = r.N
-	}
-	return out, nil
+	return s.countsByID(ctx, q, fmt.Sprintf("serious %s incidents of %d units", kind, len(unitIDs)))
 }
