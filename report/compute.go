@@ -880,10 +880,9 @@ var memberKinds = map[string]string{
 // den of 0 counts as 100 and sets note.
 func shareOf(num, den float64, note *string, zeroNote string) float64 {
 	if den <= 0 {
-		if num > 0 {
-			return 100
+		if num == 0 {
+			*note = zeroNote
 		}
-		*note = zeroNote
 		return 100
 	}
 	return num / den * 100
