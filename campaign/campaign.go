@@ -70,7 +70,41 @@ type Campaign struct {
 	Contents []Content `toml:"contents"`
 	// Kinds are the report kinds members can send with /baocao.
 	Kinds []ReportKind `toml:"kinds"`
+	// InTime says when a member's presence at an incident or call-out is
+	// "in time" (kịp thời, targets of contents 1 and 3).
+	InTime InTime `toml:"in_time"`
 }
+
+// InTime is the campaign's rule for a presence "in time": the member
+// arrived within Minutes of the incident's start.
+type InTime struct {
+	// Minutes is the window after the incident's start time within which an
+	// arrival is in time; 0 in a file means DefaultInTimeMinutes.
+	Minutes int `toml:"minutes"`
+	// WithoutArrival decides a confirmed presence whose arrival time was not
+	// given: "in_time" (the default: the police confirmed the member was
+	// there to help) or "late".
+	WithoutArrival string `toml:"without_arrival"`
+}
+
+// Defaults and choices of InTime.
+const (
+	DefaultInTimeMinutes = 30
+	ArrivalInTime        = "in_time"
+	ArrivalLate          = "late"
+)
+
+// Window returns the in-time window.
+func (t InTime) Window() time.Duration {
+	if t.Minutes <= 0 {
+		return DefaultInTimeMinutes * time.Minute
+	}
+	return time.Duration(t.Minutes) * time.Minute
+}
+
+// UnknownArrivalInTime reports whether a confirmed presence without an
+// arrival time counts as in time.
+func (t InTime) UnknownArrivalInTime() bool { return t.WithoutArrival != ArrivalLate }
 
 // Phase is one phase (đợt) of the campaign. Start and End are local civil
 // dates and both are inclusive.
@@ -185,14 +219,17 @@ func (t Target) Met(value float64) bool {
 const (
 	// MetricTipShare (content 1, percent, commune, phase): tips (kind "tip")
 	// reported through the bot by members of the commune's teams in the period
-	// ÷ FigureTipsReceivedTotal (all tips the commune police received in the
-	// period, from every channel, entered by the police) × 100, capped at 100.
-	// Not computable until the figure is entered; a figure of 0 counts as met.
+	// that the police received (received, verified or not verifiable: where
+	// tips come from, not whether they proved true) ÷ FigureTipsReceivedTotal
+	// (all tips the commune police received in the period, from every channel,
+	// entered by the police) × 100, never capped: a numerator above the total
+	// means the figures disagree. Not computable until the figure covers the
+	// whole period; a figure of 0 counts as met.
 	MetricTipShare = "tip_share"
 	// MetricIncidentPresence (content 1, percent, commune, phase): security
 	// incidents (vụ, việc) the commune police logged in the period that have at
-	// least one confirmed member presence (kind "presence" linked by the police)
-	// ÷ incidents logged × 100. No incidents logged counts as met.
+	// least one confirmed member presence in time (see InTime) ÷ incidents
+	// logged × 100. No incidents logged counts as met.
 	MetricIncidentPresence = "incident_presence"
 	// MetricModelsRecognised (content 2, count, commune, phase): number of
 	// distinct models (kind "model") reported by the commune's members that the
@@ -202,8 +239,8 @@ const (
 	MetricModelsRecognised = "models_recognised"
 	// MetricCallOutAttendance (content 3, percent, commune, phase): fire and
 	// rescue call-outs the commune police logged in the period that have at
-	// least one confirmed member attendance (kind "fire_rescue" linked by the
-	// police) ÷ call-outs logged × 100. No call-outs counts as met.
+	// least one confirmed member attendance in time (see InTime) ÷ call-outs
+	// logged × 100. No call-outs counts as met.
 	MetricCallOutAttendance = "callout_attendance"
 	// MetricViolatingBusinesses (content 4, count, commune, phase): the police
 	// figure FigureViolatingBusinesses for the commune and period.
@@ -230,7 +267,8 @@ const (
 	MetricPatrolParticipation = "patrol_participation"
 	// MetricSeriousAccidents (content 6, count, commune, phase): the police
 	// figure FigureSeriousAccidents (serious and very serious traffic accidents)
-	// for the commune and period.
+	// for the commune and period, or the traffic incidents logged as serious
+	// when they are more.
 	MetricSeriousAccidents = "serious_accidents"
 	// MetricMemberViolations (content 7, count, commune, phase): the police
 	// figure FigureMemberViolations (members who broke the law or fell into a

@@ -3,6 +3,7 @@ package campaign
 import (
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -452,4 +453,21 @@ func dig(v any, path ...string) any {
 		v = m[p]
 	}
 	return v
+}
+
+func TestInTimeDefaultsAndValidation(t *testing.T) {
+	c := Default()
+	if c.InTime.Window() != 30*time.Minute || !c.InTime.UnknownArrivalInTime() {
+		t.Errorf("default in time = %+v, want 30 minutes, unknown arrival in time", c.InTime)
+	}
+	bad := strings.Replace(string(DefaultTOML()), "minutes = 30\nwithout_arrival = \"in_time\"", "minutes = -5\nwithout_arrival = \"maybe\"", 1)
+	_, err := Parse([]byte(bad))
+	if err == nil || !strings.Contains(err.Error(), "in_time: minutes = -5") || !strings.Contains(err.Error(), `without_arrival = "maybe"`) {
+		t.Errorf("bad in_time: %v", err)
+	}
+	unset := strings.Replace(string(DefaultTOML()), "minutes = 30\nwithout_arrival = \"in_time\"", "", 1)
+	c, err = Parse([]byte(unset))
+	if err != nil || c.InTime.Minutes != DefaultInTimeMinutes || c.InTime.WithoutArrival != ArrivalInTime {
+		t.Errorf("unset in_time = %+v, %v; want the defaults", c.InTime, err)
+	}
 }

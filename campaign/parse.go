@@ -82,6 +82,12 @@ func Parse(data []byte) (*Campaign, error) {
 // normalize fills defaults that follow from nesting and puts every text in NFC.
 func normalize(c *Campaign) {
 	c.ID = strings.TrimSpace(c.ID)
+	if c.InTime.Minutes == 0 {
+		c.InTime.Minutes = DefaultInTimeMinutes
+	}
+	if c.InTime.WithoutArrival == "" {
+		c.InTime.WithoutArrival = ArrivalInTime
+	}
 	normText(c.Name)
 	normText(c.Theme)
 	normText(c.Issuer)

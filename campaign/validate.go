@@ -155,6 +155,12 @@ func validate(c *Campaign) []error {
 	ch.text("campaign", "issuer", c.Issuer, false)
 
 	validatePhases(ch, c.Phases)
+	if c.InTime.Minutes < 1 || c.InTime.Minutes > 24*60 {
+		ch.addf("in_time", "minutes = %d: want a number of minutes from 1 to 1440 (default %d)", c.InTime.Minutes, DefaultInTimeMinutes)
+	}
+	if c.InTime.WithoutArrival != ArrivalInTime && c.InTime.WithoutArrival != ArrivalLate {
+		ch.addf("in_time", "without_arrival = %q: want %q or %q", c.InTime.WithoutArrival, ArrivalInTime, ArrivalLate)
+	}
 
 	contentIDs := map[string]bool{}
 	kindIDs := map[string]bool{}

@@ -157,9 +157,10 @@ func TestFigures(t *testing.T) {
 					}
 				case campaign.MetricViolatingBusinesses:
 					found++
-					// Entered for July, which lies inside the phase.
-					if r.Value != 2 {
-						t.Errorf("violating businesses = %v (%s)", r.Value, r.State)
+					// Entered for July alone: not a figure for the phase,
+					// and the months before July are named.
+					if r.State != report.StateNotMeasurable || len(r.MissingMonths) != 5 || r.MissingMonths[0].Month != time.February {
+						t.Errorf("violating businesses = %v (%s), missing months %v", r.Value, r.State, r.MissingMonths)
 					}
 				case campaign.MetricResidentInfoShare:
 					found++

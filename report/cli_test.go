@@ -33,7 +33,7 @@ func TestCLI(t *testing.T) {
 		checkFn func(t *testing.T, b []byte)
 	}{
 		{name: "text by name", args: []string{"--unit", "xa a", "--period", "dot2", "--now", "2025-09-01"}, code: 0,
-			stdout: "✅ Nguồn tin qua lực lượng: 100% (2/2 nguồn tin) · chỉ tiêu ≥ 80%"},
+			stdout: "✅ Nguồn tin qua lực lượng: 100% (3/3 nguồn tin) · chỉ tiêu ≥ 80%"},
 		{name: "text in English by code", args: []string{"--unit", "tinh-thu-nghiem/huyen-mot/xa-a", "--period", "dot2", "--lang", "en", "--now", "2025-09-01"}, code: 0,
 			stdout: "Tips through the force: 100%"},
 		{name: "png to a file", args: []string{"--unit", "Xã A", "--period", "dot2", "--format", "png", "--out", filepath.Join(dir, "a.png"), "--now", "2025-09-01"}, code: 0,

@@ -25,7 +25,11 @@ type Querier interface {
 	ReportTeamSizes(ctx context.Context, unitIDs []int64) (map[int64]int64, error)
 	ReportModelsRecognised(ctx context.Context, unitIDs []int64, kind string, from, to time.Time) (map[int64]int64, error)
 	IncidentsWithPresence(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time) ([]store.IncidentCount, error)
+	IncidentsInTime(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time, window time.Duration, unknownInTime bool) ([]store.IncidentCount, error)
 	ReportFigures(ctx context.Context, unitIDs []int64, figures []string, spans []store.Span) ([]store.FigureTotal, error)
+	ReportReceivedCounts(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time) ([]store.KindCount, error)
+	ReportSeriousIncidents(ctx context.Context, unitIDs []int64, kind string, from, to time.Time) (map[int64]int64, error)
+	PoliceFigureEntries(ctx context.Context, unitIDs []int64, figures []string, from, to time.Time) ([]store.PoliceFigure, error)
 }
 
 // figureOf maps the metrics that are a police figure as entered to it.
@@ -72,6 +76,7 @@ func Compute(ctx context.Context, q Querier, camp *campaign.Campaign, unitID int
 		return Scorecard{}, err
 	}
 	in.build(&sc)
+	sc.Months = in.months
 	return sc, nil
 }
 
@@ -94,6 +99,48 @@ func liveUnit(ctx context.Context, q Querier, id int64) (store.Unit, error) {
 type fig struct {
 	sum     float64
 	entries int64
+	// spans are the periods the entries cover, to find the months of the
+	// period that none covers.
+	spans []store.Span
+}
+
+// gaps returns the months (indexes into months) whose days up to now no
+// entry covers: a figure entered for February alone is not a figure for
+// the phase.
+func (f fig) gaps(months []Month, now time.Time) []int {
+	var out []int
+	for i, m := range months {
+		from, to := m.Span.From, m.Span.To
+		if now.Before(to) {
+			to = now
+		}
+		if !from.Before(to) {
+			continue // the month has not begun: nothing can be missing yet
+		}
+		if !covered(f.spans, from, to) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// covered reports whether the union of spans covers [from, to).
+func covered(spans []store.Span, from, to time.Time) bool {
+	sorted := slices.Clone(spans)
+	slices.SortFunc(sorted, func(a, b store.Span) int { return a.From.Compare(b.From) })
+	at := from
+	for _, sp := range sorted {
+		if sp.From.After(at) {
+			break
+		}
+		if sp.To.After(at) {
+			at = sp.To
+		}
+		if !at.Before(to) {
+			return true
+		}
+	}
+	return !at.Before(to)
 }
 
 // inputs is everything the database said about the subtree of root, rolled
@@ -103,7 +150,15 @@ type inputs struct {
 	root   store.Unit
 	period Period
 	now    time.Time
-	months []Month
+	// months are the calendar months month targets are judged on (see
+	// Period.CampaignMonths); periodMonths the months clipped to the
+	// period, which police figures entered per month must cover.
+	months       []Month
+	periodMonths []Month
+	// asOf is the period cut at now: reports and incidents dated after now
+	// are hidden, so a scorecard as of 15 March is what an official saw on
+	// 15 March.
+	asOf Period
 
 	units    map[int64]store.Unit
 	ids      []int64      // every unit of the subtree, merged-in ones included
@@ -122,6 +177,8 @@ type inputs struct {
 	deeds       map[int64][]int64
 	commend     map[int64][]float64
 	models      map[int64]int64
+	tips        map[int64]int64 // commune → tips the police received
+	serious     map[int64]int64 // commune → serious traffic accidents logged
 	figures     map[int64]map[string]fig
 	events      map[int64]map[string][]int64 // commune → kind → [n, with] over the period
 	eventsMonth []map[int64]map[string][]int64
@@ -140,8 +197,24 @@ func (in *inputs) live(id int64) int64 {
 }
 
 func load(ctx context.Context, q Querier, camp *campaign.Campaign, root store.Unit, period Period, now time.Time) (*inputs, error) {
-	in := &inputs{camp: camp, root: root, period: period, now: now, months: period.Months(),
-		units: map[int64]store.Unit{}, commune: map[int64]int64{}}
+	in := &inputs{camp: camp, root: root, period: period, now: now, months: period.CampaignMonths(camp), periodMonths: period.Months(),
+		asOf: period, units: map[int64]store.Unit{}, commune: map[int64]int64{}}
+	// Only the campaign's days count, even in a month or range report.
+	if cp, err := CampaignPeriod(camp, period.From.Location()); err == nil {
+		if in.asOf.From.Before(cp.From) {
+			in.asOf.From = cp.From
+		}
+		if in.asOf.To.After(cp.To) {
+			in.asOf.To = cp.To
+		}
+	}
+	if now.Before(in.asOf.To) {
+		in.asOf.To = now
+		if in.asOf.To.Before(in.asOf.From) {
+			in.asOf.To = in.asOf.From
+		}
+	}
+	period = in.asOf
 	units, err := q.ReportUnits(ctx, root.ID)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
@@ -187,7 +260,12 @@ func load(ctx context.Context, q Querier, camp *campaign.Campaign, root store.Un
 	monthSpans := make([]store.Span, len(in.months))
 	calSpans := make([]store.Span, len(in.months))
 	for i, m := range in.months {
-		monthSpans[i], calSpans[i] = m.Span, m.Calendar
+		// Reports after now are hidden; a figure entered for a calendar
+		// month counts once the month has begun.
+		monthSpans[i], calSpans[i] = clipSpan(m.Span, now), m.Calendar
+		if !now.After(m.Calendar.From) {
+			calSpans[i].To = calSpans[i].From
+		}
 	}
 	whole := []store.Span{period.Span()}
 
@@ -275,19 +353,47 @@ func load(ctx context.Context, q Querier, camp *campaign.Campaign, root store.Un
 		if len(figures) == 0 {
 			return nil
 		}
-		rows, err := q.ReportFigures(gctx, in.ids, figures, whole)
+		// Entries lying within the period, as entered: the months they
+		// leave uncovered make the figure not one for the period.
+		rows, err := q.PoliceFigureEntries(gctx, in.ids, figures, in.period.From, in.period.To)
 		if err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 		for _, r := range rows {
+			if !r.PeriodStart.Before(now) {
+				continue // dated after now
+			}
 			id := in.live(r.UnitID)
 			if in.figures[id] == nil {
 				in.figures[id] = map[string]fig{}
 			}
 			f := in.figures[id][r.Figure]
-			f.sum += r.Sum
-			f.entries += r.Entries
+			f.sum += r.Value
+			f.entries++
+			f.spans = append(f.spans, store.Span{From: r.PeriodStart, To: r.PeriodEnd})
 			in.figures[id][r.Figure] = f
+		}
+		return nil
+	})
+	g.Go(func() error {
+		rows, err := q.ReportReceivedCounts(gctx, in.ids, []string{campaign.KindTip}, period.From, period.To)
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		in.tips = map[int64]int64{}
+		for _, r := range rows {
+			in.tips[in.live(r.CommuneID)] += r.N
+		}
+		return nil
+	})
+	g.Go(func() error {
+		rows, err := q.ReportSeriousIncidents(gctx, in.ids, store.IncidentTraffic, period.From, period.To)
+		if err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		in.serious = map[int64]int64{}
+		for id, n := range rows {
+			in.serious[in.live(id)] += n
 		}
 		return nil
 	})
@@ -311,6 +417,17 @@ func load(ctx context.Context, q Querier, camp *campaign.Campaign, root store.Un
 		return nil, err
 	}
 	return in, nil
+}
+
+// clipSpan cuts sp at now (an empty span once now is before it).
+func clipSpan(sp store.Span, now time.Time) store.Span {
+	if now.Before(sp.To) {
+		sp.To = now
+	}
+	if sp.To.Before(sp.From) {
+		sp.To = sp.From
+	}
+	return sp
 }
 
 // kindIDs returns the ids of the campaign's report kinds.
@@ -349,7 +466,7 @@ func (in *inputs) spanCounts(ctx context.Context, q spanQuery, kind string, span
 }
 
 func (in *inputs) eventCounts(ctx context.Context, q Querier, kinds []string, sp store.Span) (map[int64]map[string][]int64, error) {
-	rows, err := q.IncidentsWithPresence(ctx, in.ids, kinds, sp.From, sp.To)
+	rows, err := q.IncidentsInTime(ctx, in.ids, kinds, sp.From, sp.To, in.camp.InTime.Window(), in.camp.InTime.UnknownArrivalInTime())
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -361,10 +478,11 @@ func (in *inputs) eventCounts(ctx context.Context, q Querier, kinds []string, sp
 		}
 		v := out[id][r.Kind]
 		if v == nil {
-			v = make([]int64, 2)
+			v = make([]int64, 3)
 		}
 		v[0] += r.Incidents
 		v[1] += r.WithPresence
+		v[2] += r.InTime
 		out[id][r.Kind] = v
 	}
 	return out, nil
@@ -434,9 +552,14 @@ func (in *inputs) build(sc *Scorecard) {
 		for _, t := range targets {
 			var rs []Result
 			level := store.LevelCommune
+			var left []string
 			if t.Scope == campaign.ScopeTeam {
 				level = store.LevelTeam
 				for _, c := range sc.Teams {
+					if c.Members == 0 {
+						left = append(left, c.Unit.Name)
+						continue
+					}
 					rs = append(rs, c.Results[indexOf(c.Results, t.ID)])
 				}
 			} else {
@@ -444,7 +567,9 @@ func (in *inputs) build(sc *Scorecard) {
 					rs = append(rs, c.Results[indexOf(c.Results, t.ID)])
 				}
 			}
-			sc.Results = append(sc.Results, aggregate(t, rs, level))
+			r := aggregate(t, rs, level)
+			r.LeftOut = left
+			sc.Results = append(sc.Results, r)
 		}
 	}
 	ranks := RankTeams(*sc)
@@ -494,11 +619,20 @@ func (in *inputs) communeCard(c store.Unit, targets []campaign.Target, teams []*
 	}
 	for _, t := range targets {
 		if t.Scope == campaign.ScopeTeam {
+			// A team with no active member cannot take part: it is left
+			// out and named, rather than failing its commune.
 			rs := make([]Result, 0, len(teams))
+			var left []string
 			for _, tc := range teams {
+				if tc.Members == 0 {
+					left = append(left, tc.Unit.Name)
+					continue
+				}
 				rs = append(rs, tc.Results[indexOf(tc.Results, t.ID)])
 			}
-			card.Results = append(card.Results, aggregate(t, rs, store.LevelTeam))
+			r := aggregate(t, rs, store.LevelTeam)
+			r.LeftOut = left
+			card.Results = append(card.Results, r)
 			continue
 		}
 		card.Results = append(card.Results, in.communeResult(t, c.ID, teams))
@@ -519,6 +653,9 @@ func (in *inputs) monthValue(team int64, i int) float64 {
 }
 
 func (in *inputs) teamResult(t campaign.Target, team int64) Result {
+	if in.sizes[team] == 0 {
+		return Result{Target: t, State: StateNotMeasurable, Note: NoteNoMembers}
+	}
 	switch t.Metric {
 	case campaign.MetricPatrolParticipation:
 		return in.participation(t, in.sizes[team], func(monthly bool) []int64 {
@@ -604,13 +741,40 @@ func finishMonths(r *Result) {
 
 func (in *inputs) communeResult(t campaign.Target, commune int64, teams []*UnitCard) Result {
 	r := Result{Target: t}
+	gaps := map[int]bool{}
 	for _, f := range t.NeedsPoliceFigure {
 		if f == campaign.FigureCommendations {
 			continue
 		}
-		if in.figures[commune][f].entries == 0 {
+		fg := in.figures[commune][f]
+		if fg.entries == 0 {
 			r.Missing = append(r.Missing, f)
+			continue
 		}
+		if g := fg.gaps(in.periodMonths, in.now); len(g) > 0 {
+			r.Missing = append(r.Missing, f)
+			for _, i := range g {
+				gaps[i] = true
+			}
+		}
+	}
+	for i, m := range in.periodMonths {
+		if gaps[i] {
+			r.MissingMonths = append(r.MissingMonths, m)
+		}
+	}
+	if t.Metric == campaign.MetricSeriousAccidents && in.serious[commune] > 0 {
+		// A serious accident logged with /sukien counts whatever figure was
+		// entered, or none: the larger of the two is shown, and why.
+		logged := float64(in.serious[commune])
+		r.Logged, r.Entered = logged, in.figures[commune][campaign.FigureSeriousAccidents].sum
+		r.Num, r.Value = max(logged, r.Entered), max(logged, r.Entered)
+		if len(r.Missing) > 0 || logged > r.Entered {
+			r.Note = NoteAccidentsLogged
+		}
+		r.Missing, r.MissingMonths = nil, nil
+		r.State = judge(t, r.Value, in.period.Over(in.now))
+		return r
 	}
 	if len(r.Missing) > 0 {
 		r.State = StateNotMeasurable
@@ -621,22 +785,28 @@ func (in *inputs) communeResult(t campaign.Target, commune int64, teams []*UnitC
 	switch t.Metric {
 	case campaign.MetricTipShare:
 		r.HasDen = true
-		r.Num, r.Den = float64(in.communeCounts[commune][campaign.KindTip]), figure(campaign.FigureTipsReceivedTotal)
+		r.Num, r.Den = float64(in.tips[commune]), figure(campaign.FigureTipsReceivedTotal)
 		r.Value = shareOf(r.Num, r.Den, &r.Note, NoteZeroTotal)
+		if disagree(&r) {
+			return r
+		}
 	case campaign.MetricIncidentPresence, campaign.MetricCallOutAttendance:
 		kinds := eventKinds[t.Metric]
-		count := func(ev map[int64]map[string][]int64) (n, with float64) {
+		// Present in time (kịp thời) is what counts; present at all is shown
+		// beside it.
+		count := func(ev map[int64]map[string][]int64) (n, inTime, present float64) {
 			for _, k := range kinds {
 				if v := ev[commune][k]; v != nil {
 					n += float64(v[0])
-					with += float64(v[1])
+					present += float64(v[1])
+					inTime += float64(v[2])
 				}
 			}
-			return n, with
+			return n, inTime, present
 		}
 		if t.Period == campaign.PeriodMonth && len(in.eventsMonth) == len(in.months) {
 			for i, m := range in.months {
-				n, with := count(in.eventsMonth[i])
+				n, with, _ := count(in.eventsMonth[i])
 				var note string
 				v := shareOf(with, n, &note, NoteNoEvents)
 				r.Months = append(r.Months, MonthResult{Month: m, Value: v, State: judge(t, v, !in.now.Before(m.Span.To))})
@@ -645,15 +815,19 @@ func (in *inputs) communeResult(t campaign.Target, commune int64, teams []*UnitC
 			return r
 		}
 		r.HasDen = true
-		r.Den, r.Num = count(in.events)
+		r.Den, r.Num, r.Present = count(in.events)
 		r.Value = shareOf(r.Num, r.Den, &r.Note, NoteNoEvents)
 	case campaign.MetricModelsRecognised:
 		r.Num = float64(in.models[commune])
 		r.Value = r.Num
+		r.Note = NoteSinceCampaign
 	case campaign.MetricReleasedSupported:
 		r.HasDen = true
 		r.Num, r.Den = figure(campaign.FigureReleasedSupported), figure(campaign.FigureReleasedTotal)
 		r.Value = shareOf(r.Num, r.Den, &r.Note, NoteZeroTotal)
+		if disagree(&r) {
+			return r
+		}
 	case campaign.MetricResidentInfoShare:
 		f := in.figures[commune][campaign.FigureResidentInfoPercent]
 		// Entered per phase it is one value; over several entries (the
@@ -687,18 +861,48 @@ func (in *inputs) communeResult(t campaign.Target, commune int64, teams []*UnitC
 		r.Value = r.Num
 	}
 	r.State = judge(t, r.Value, over)
+	if kind, ok := memberKinds[t.Metric]; ok {
+		// Members' own reports of the work the target measures, shown
+		// beside the police figure (CAMPAIGN.md, content 4 and 5).
+		r.Reported = float64(in.communeCounts[commune][kind])
+	}
 	return r
 }
 
-// shareOf returns num/den as a percentage capped at 100; a den of 0 counts
-// as 100 and sets note.
+// memberKinds are the report kinds members send about the work a
+// police-figure target measures.
+var memberKinds = map[string]string{
+	campaign.MetricResidentInfoShare: campaign.KindResidentInfo,
+	campaign.MetricReleasedSupported: campaign.KindReintegration,
+}
+
+// shareOf returns num/den as a percentage, never capped (see disagree); a
+// den of 0 counts as 100 and sets note.
 func shareOf(num, den float64, note *string, zeroNote string) float64 {
 	if den <= 0 {
-		*note = zeroNote
+		if num == 0 {
+			*note = zeroNote
+		}
 		return 100
 	}
-	return math.Min(100, num/den*100)
+	return num / den * 100
 }
+
+// disagree marks a share whose numerator exceeds its total as not
+// measurable: the figures disagree, and capping it at 100% would hide it.
+func disagree(r *Result) bool {
+	if r.Num <= r.Den+equalEps && !(r.Den <= 0 && r.Num > 0) {
+		return false
+	}
+	r.State, r.Note, r.Value = StateNotMeasurable, NoteFiguresDisagree, 0
+	if r.Den > 0 {
+		r.Value = r.Num / r.Den * 100
+	}
+	return true
+}
+
+// equalEps absorbs floating-point noise in figures.
+const equalEps = 1e-9
 
 // judge decides a target's state from its value and whether its period is
 // over (see the package doc).
@@ -749,11 +953,18 @@ func aggregate(t campaign.Target, rs []Result, level store.Level) Result {
 					out.Missing = append(out.Missing, f)
 				}
 			}
+			for _, m := range r.MissingMonths {
+				if !slices.ContainsFunc(out.MissingMonths, func(o Month) bool { return o.Year == m.Year && o.Month == m.Month }) {
+					out.MissingMonths = append(out.MissingMonths, m)
+				}
+			}
 			continue
 		}
 		measured++
 		out.Num += r.Num
 		out.Den += r.Den
+		out.Present += r.Present
+		out.Reported += r.Reported
 		out.HasDen = out.HasDen || r.HasDen
 	}
 	if averaged[t.Metric] && measured > 0 {

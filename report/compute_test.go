@@ -1,8 +1,10 @@
 package report_test
 
 import (
+	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,29 +66,30 @@ func TestComputeCommune(t *testing.T) {
 		sc, err := report.Compute(f.ctx, s, f.camp, f.xaA, f.dot2, f.nowAfter, ict)
 		must(t, "compute", err)
 		checkResults(t, sc, []want{
-			// tip-a1 and tip-a2 (23:59 on the last day) of 2 received; the
-			// pending, rejected, next-day and Đợt 1 tips do not count.
-			{target: "c1_tip_share", state: met, value: 100, num: 2, den: 2},
+			// tip-a1, tip-a2 (23:59 on the last day) and tip-a4 (received,
+			// not verifiable) of 3 received; the pending, next-day and Đợt 1
+			// tips do not count.
+			{target: "c1_tip_share", state: met, value: 100, num: 3, den: 3},
 			// 3 security incidents in Đợt 2: two with a confirmed member,
 			// one with an unconfirmed member only.
 			{target: "c1_incident_presence", state: mis, value: 66.67, num: 2, den: 3},
 			// Camera an ninh (Đợt 1, and again as "camera an ninh"), Tổ tự
 			// quản, Khu dân cư an toàn (received, verified by recognition).
-			{target: "c2_models_recognised", state: met, value: 3, num: 3},
+			{target: "c2_models_recognised", state: met, value: 3, num: 3, note: report.NoteSinceCampaign},
 			{target: "c3_callout_attendance", state: met, value: 100, num: 1, den: 1},
 			{target: "c4_violating_businesses", state: met, value: 0, num: 0},
 			{target: "c4_resident_info_share", state: met, value: 95, num: 95},
 			{target: "c4_illegal_weapons", state: met},
 			{target: "c5_reoffences", state: met},
 			{target: "c5_released_supported", state: mis, value: 50, num: 1, den: 2},
-			// Thôn 1 3/4 (Mơ's patrol is pending), Thôn 2 2/2, Thôn 3 has
-			// nobody: 1 of 3 teams, 5 of 6 members.
-			{target: "c6_patrol_participation", state: mis, value: 33.33, num: 5, den: 6, agg: true, units: 3, met: 1},
+			// Thôn 1 3/4 (Mơ's patrol is pending), Thôn 2 2/2; Thôn 3 has
+			// nobody and is left out: 1 of 2 teams, 5 of 6 members.
+			{target: "c6_patrol_participation", state: mis, value: 50, num: 5, den: 6, agg: true, units: 2, met: 1},
 			{target: "c6_serious_accidents", state: met},
 			{target: "c7_member_violations", state: nm, missing: []string{campaign.FigureMemberViolations}},
 			// Thôn 1 7/7 (June by commendation, August by the deed at 23:59
-			// on 19/8), Thôn 2 6/7 (August unverified), Thôn 3 0/7.
-			{target: "c7_team_monthly_good_deeds", state: mis, value: 33.33, num: 13, den: 21, agg: true, units: 3, met: 1},
+			// on 19/8), Thôn 2 6/7 (August unverified); Thôn 3 left out.
+			{target: "c7_team_monthly_good_deeds", state: mis, value: 50, num: 13, den: 14, agg: true, units: 2, met: 1},
 		})
 		if tally := sc.Tally(); tally[met] != 8 || tally[mis] != 4 || tally[nm] != 1 {
 			t.Errorf("tally = %v, want 8 met, 4 missed, 1 not measurable", tally)
@@ -118,12 +121,18 @@ func TestComputeCommune(t *testing.T) {
 			t.Errorf("Thôn 2 card = %+v, Thôn 3 card = %+v", t2, t3)
 		}
 		deeds := t2.Results[slices.IndexFunc(t2.Results, func(r report.Result) bool { return r.Target.ID == "c7_team_monthly_good_deeds" })]
-		if len(deeds.Months) != 7 || deeds.Months[6].State != mis || deeds.Months[0].Month.Span.From != f.dot2.From {
+		if len(deeds.Months) != 7 || deeds.Months[6].State != mis || deeds.Months[0].Month.Span.From != at(2025, 2, 1, 0, 0) {
 			t.Errorf("Thôn 2 months = %+v", deeds.Months)
 		}
 		patrol3 := t3.Results[slices.IndexFunc(t3.Results, func(r report.Result) bool { return r.Target.ID == "c6_patrol_participation" })]
-		if patrol3.State != mis || patrol3.Note != report.NoteNoMembers {
-			t.Errorf("Thôn 3 patrol = %+v, want missed with no members", patrol3)
+		if patrol3.State != nm || patrol3.Note != report.NoteNoMembers {
+			t.Errorf("Thôn 3 patrol = %+v, want not measurable with no members", patrol3)
+		}
+		for _, id := range []string{"c6_patrol_participation", "c7_team_monthly_good_deeds"} {
+			r := sc.Results[slices.IndexFunc(sc.Results, func(r report.Result) bool { return r.Target.ID == id })]
+			if !slices.Equal(r.LeftOut, []string{"Thôn 3"}) {
+				t.Errorf("%s left out %v, want Thôn 3", id, r.LeftOut)
+			}
 		}
 		if len(sc.Top) != 3 || sc.Top[0].Card.Unit.ID != f.thon1 || sc.Top[1].Card.Unit.ID != f.thon2 || sc.Top[2].Card.Unit.ID != f.thon3 {
 			t.Errorf("top = %+v", sc.Top)
@@ -138,17 +147,21 @@ func TestComputeRunningPhase(t *testing.T) {
 		must(t, "compute", err)
 		checkResults(t, sc, []want{
 			// Shares can still move: open, with the number so far.
-			{target: "c1_tip_share", state: yet, value: 100, num: 2, den: 2},
+			// As of 15 May: tip-a1 and tip-a4 (tip-a2 is dated 19 August).
+			{target: "c1_tip_share", state: yet, value: 66.67, num: 2, den: 3},
 			{target: "c1_incident_presence", state: yet, value: 66.67, num: 2, den: 3},
 			// Three models are three models: met for good.
-			{target: "c2_models_recognised", state: met, value: 3, num: 3},
+			{target: "c2_models_recognised", state: met, value: 3, num: 3, note: report.NoteSinceCampaign},
 			// A zero that is still zero may yet be broken.
 			{target: "c4_violating_businesses", state: yet},
 			{target: "c7_member_violations", state: nm, missing: []string{campaign.FigureMemberViolations}},
-			// Thôn 3 already missed February: the commune cannot meet it.
-			// Thôn 1 has every month already; Thôn 2's August is still open.
-			{target: "c7_team_monthly_good_deeds", state: mis, value: 33.33, num: 13, den: 21, agg: true, units: 3, met: 1},
-			{target: "c6_patrol_participation", state: yet, value: 0, num: 5, den: 6, agg: true, units: 3, met: 0},
+			// As of 15 May 08:00, reports dated later are not seen: Thôn 1
+			// and Thôn 2 have February to April (their May deeds come later
+			// that day or month), and June to August are still open.
+			// Thôn 3, with nobody, is left out.
+			{target: "c7_team_monthly_good_deeds", state: yet, value: 0, num: 6, den: 14, agg: true, units: 2, met: 0},
+			// The July patrols of m1 are not seen yet either.
+			{target: "c6_patrol_participation", state: yet, value: 0, num: 4, den: 6, agg: true, units: 2, met: 0},
 		})
 		t2 := sc.Teams[slices.IndexFunc(sc.Teams, func(c report.UnitCard) bool { return c.Unit.ID == f.thon2 })]
 		deeds := t2.Results[slices.IndexFunc(t2.Results, func(r report.Result) bool { return r.Target.ID == "c7_team_monthly_good_deeds" })]
@@ -175,14 +188,15 @@ func TestComputeAboveCommune(t *testing.T) {
 		checkResults(t, sc, []want{
 			// Xã A met, Phường C met (0 tips received counts as met), Xã B
 			// never entered the total: 2 of 3, not measurable as a whole.
-			{target: "c1_tip_share", state: nm, value: 66.67, num: 2, den: 2, missing: []string{campaign.FigureTipsReceivedTotal}, agg: true, units: 3, met: 2},
+			{target: "c1_tip_share", state: nm, value: 66.67, num: 3, den: 3, missing: []string{campaign.FigureTipsReceivedTotal}, agg: true, units: 3, met: 2},
 			// A 2/3 (missed), B none (met), C 1/1 (met).
 			{target: "c1_incident_presence", state: mis, value: 66.67, num: 3, den: 4, agg: true, units: 3, met: 2},
 			// A 3 (met), B 1, C 0.
 			{target: "c2_models_recognised", state: mis, value: 33.33, num: 4, agg: true, units: 3, met: 1},
 			// Teams: Thôn 1 3/4, Thôn 2 2/2, Thôn 3 0/0, Thôn 4 1/2, Khu 5 1/1.
-			{target: "c6_patrol_participation", state: mis, value: 40, num: 7, den: 9, agg: true, units: 5, met: 2},
-			{target: "c7_team_monthly_good_deeds", state: mis, value: 20, num: 13, den: 35, agg: true, units: 5, met: 1},
+			// Thôn 3 (nobody) is left out of both team targets.
+			{target: "c6_patrol_participation", state: mis, value: 50, num: 7, den: 9, agg: true, units: 4, met: 2},
+			{target: "c7_team_monthly_good_deeds", state: mis, value: 25, num: 13, den: 28, agg: true, units: 4, met: 1},
 			{target: "c7_member_violations", state: nm, value: 0, missing: []string{campaign.FigureMemberViolations}, agg: true, units: 3, met: 0},
 			// A 0 (met), B 1 (missed), C not entered.
 			{target: "c4_violating_businesses", state: mis, value: 33.33, num: 1, missing: []string{campaign.FigureViolatingBusinesses}, agg: true, units: 3, met: 1},
@@ -200,8 +214,8 @@ func TestComputeAboveCommune(t *testing.T) {
 		d, err := report.Compute(f.ctx, s, f.camp, f.district, f.dot2, f.nowAfter, ict)
 		must(t, "compute district", err)
 		checkResults(t, d, []want{
-			{target: "c1_tip_share", state: nm, value: 50, num: 2, den: 2, missing: []string{campaign.FigureTipsReceivedTotal}, agg: true, units: 2, met: 1},
-			{target: "c6_patrol_participation", state: mis, value: 25, num: 6, den: 8, agg: true, units: 4, met: 1},
+			{target: "c1_tip_share", state: nm, value: 50, num: 3, den: 3, missing: []string{campaign.FigureTipsReceivedTotal}, agg: true, units: 2, met: 1},
+			{target: "c6_patrol_participation", state: mis, value: 33.33, num: 6, den: 8, agg: true, units: 3, met: 1},
 		})
 	})
 }
@@ -236,7 +250,7 @@ func TestComputePeriods(t *testing.T) {
 		checkResults(t, sc, []want{
 			{target: "c1_tip_share", state: nm, missing: []string{campaign.FigureTipsReceivedTotal}},
 			{target: "c1_incident_presence", state: mis, value: 0, num: 0, den: 1},
-			{target: "c2_models_recognised", state: mis, value: 1, num: 1},
+			{target: "c2_models_recognised", state: mis, value: 1, num: 1, note: report.NoteSinceCampaign},
 		})
 		if sc.Counts["tip"] != 1 || sc.Counts["patrol"] != 1 {
 			t.Errorf("Đợt 1 counts = %v, want 1 tip and 1 patrol", sc.Counts)
@@ -248,19 +262,25 @@ func TestComputePeriods(t *testing.T) {
 		sc, err = report.Compute(f.ctx, s, f.camp, f.xaA, june, f.nowAfter, ict)
 		must(t, "compute June", err)
 		checkResults(t, sc, []want{
-			{target: "c7_team_monthly_good_deeds", state: mis, value: 66.67, num: 2, den: 3, agg: true, units: 3, met: 2},
+			{target: "c7_team_monthly_good_deeds", state: met, value: 100, num: 2, den: 2, agg: true, units: 2, met: 2},
 			{target: "c6_serious_accidents", state: nm, missing: []string{campaign.FigureSeriousAccidents}},
-			{target: "c6_patrol_participation", state: mis, value: 0, num: 0, den: 6, agg: true, units: 3, met: 0},
+			{target: "c6_patrol_participation", state: mis, value: 0, num: 0, den: 6, agg: true, units: 2, met: 0},
 			{target: "c3_callout_attendance", state: met, value: 100, num: 1, den: 1},
 		})
-		// The whole campaign: both phases' tips, and Đợt 2's figure only.
+		// The whole campaign: Đợt 2's figure is no figure for Đợt 1's months,
+		// so the share is not measurable and names them (8/2024 to 2/2025:
+		// February's 1–3 belong to Đợt 1), rather than 3 tips over 2.
 		whole, err := report.CampaignPeriod(f.camp, ict)
 		must(t, "campaign period", err)
 		sc, err = report.Compute(f.ctx, s, f.camp, f.xaA, whole, f.nowAfter, ict)
 		must(t, "compute campaign", err)
 		checkResults(t, sc, []want{
-			{target: "c1_tip_share", state: met, value: 100, num: 3, den: 2},
+			{target: "c1_tip_share", state: nm, missing: []string{campaign.FigureTipsReceivedTotal}},
 		})
+		tips := sc.Results[0]
+		if got := monthNames(tips.MissingMonths); got != "8/2024 9/2024 10/2024 11/2024 12/2024 1/2025 2/2025" {
+			t.Errorf("campaign tip share missing months = %s", got)
+		}
 		if got := len(sc.Teams[0].Results[1].Months); got != 13 {
 			t.Errorf("campaign months = %d, want 13 (8/2024 to 8/2025)", got)
 		}
@@ -304,4 +324,13 @@ func TestComputeInTransaction(t *testing.T) {
 		})
 		must(t, "compute in a transaction", err)
 	})
+}
+
+// monthNames writes months as "m/yyyy", space-separated.
+func monthNames(ms []report.Month) string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, fmt.Sprintf("%d/%d", int(m.Month), m.Year))
+	}
+	return strings.Join(out, " ")
 }

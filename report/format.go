@@ -152,7 +152,7 @@ func detail(tr Translator, lang string, r Result) string {
 		}
 		return tr.T(lang, key, "Num", num, "Den", den)
 	}
-	return tr.T(lang, "report.metric."+r.Target.Metric+".detail", "Num", num, "Den", den)
+	return tr.T(lang, "report.metric."+r.Target.Metric+".detail", "Num", num, "Den", den, "Present", formatNumber(lang, r.Present))
 }
 
 // resultText writes a result without its icon and name, e.g. "90% (9/10
@@ -170,7 +170,7 @@ func resultText(tr Translator, lang string, r Result) string {
 			s += tr.T(lang, "report.result.aggregate_missing", "Count", r.UnitsNotMeasurable, "Level", levelWord(tr, lang, r.UnitLevel))
 		}
 	case r.State == StateNotMeasurable && len(r.Missing) > 0:
-		s = tr.T(lang, "report.result.missing", "Figures", figureLabels(tr, lang, r.Missing))
+		s = missingText(tr, lang, r)
 	case len(r.Months) > 0:
 		s = detail(tr, lang, r)
 	case r.Target.Unit == campaign.UnitPercent && r.HasDen:
@@ -181,7 +181,46 @@ func resultText(tr Translator, lang string, r Result) string {
 		s = detail(tr, lang, r)
 	}
 	if r.Note != "" {
-		s += " · " + tr.T(lang, "report.note."+r.Note)
+		s += " · " + noteText(tr, lang, r)
+	}
+	if len(r.LeftOut) > 0 {
+		s += " · " + leftOutText(tr, lang, r)
+	}
+	if r.Reported > 0 {
+		s += " · " + tr.T(lang, "report.result.reported", "Count", formatNumber(lang, r.Reported))
 	}
 	return s
+}
+
+// leftOutText names the teams a result leaves out for having no member.
+func leftOutText(tr Translator, lang string, r Result) string {
+	return tr.T(lang, "report.result.left_out", "Teams", strings.Join(r.LeftOut, ", "))
+}
+
+// missingText names the police figures a result lacks and, when they were
+// entered for part of the period, the months they leave out.
+func missingText(tr Translator, lang string, r Result) string {
+	s := tr.T(lang, "report.result.missing", "Figures", figureLabels(tr, lang, r.Missing))
+	if m := MissingMonthsText(tr, lang, r); m != "" {
+		s += " " + m
+	}
+	return s
+}
+
+// MissingMonthsText names the months a partly entered police figure leaves
+// out, e.g. "(thiếu tháng 4/2025, 5/2025)", or "" when there are none.
+func MissingMonthsText(tr Translator, lang string, r Result) string {
+	if len(r.MissingMonths) == 0 {
+		return ""
+	}
+	months := make([]string, len(r.MissingMonths))
+	for i, m := range r.MissingMonths {
+		months[i] = monthLabel(m)
+	}
+	return tr.T(lang, "report.result.missing_months", "Months", strings.Join(months, ", "))
+}
+
+// noteText explains a result's Note.
+func noteText(tr Translator, lang string, r Result) string {
+	return tr.T(lang, "report.note."+r.Note, "Entered", formatNumber(lang, r.Entered), "Logged", formatNumber(lang, r.Logged))
 }

@@ -187,7 +187,9 @@ func seedScenario(t testing.TB, s *store.Store) *fx {
 	f.report("tip-a5-after", "tip", verified, f.thon1, f.m1, at(2025, 8, 20, 0, 0), nil)     // first minute after Đợt 2
 	f.report("tip-a6-dot1-end", "tip", verified, f.thon1, f.m1, at(2025, 2, 3, 23, 59), nil) // last minute of Đợt 1
 	f.report("tip-b1", "tip", verified, f.thon4, f.m4, at(2025, 4, 1, 9, 0), nil)
-	f.figure(f.xaA, campaign.FigureTipsReceivedTotal, f.dot2, 2, f.policeA)
+	// Xã A received 3 tips in Đợt 2: tip-a1, tip-a2 and tip-a4, which the
+	// police received and could not verify (it still came through the force).
+	f.figure(f.xaA, campaign.FigureTipsReceivedTotal, f.dot2, 3, f.policeA)
 	f.figure(f.phuongC, campaign.FigureTipsReceivedTotal, f.dot2, 0, f.policeC)
 	// Xã B never entered its tips total.
 

@@ -162,6 +162,34 @@ type Month struct {
 	Calendar store.Span
 }
 
+// CampaignMonths returns the calendar months the period touches that have
+// campaign days, in order, each spanning the campaign's days of the month
+// (the whole month but at the campaign's two ends), not clipped to the
+// period: a calendar month a phase boundary splits is judged once, on all
+// its campaign days, and shows the same result in both phases.
+func (p Period) CampaignMonths(camp *campaign.Campaign) []Month {
+	cp, err := CampaignPeriod(camp, p.From.Location())
+	if err != nil {
+		return p.Months()
+	}
+	var out []Month
+	for _, m := range p.Months() {
+		sp := m.Calendar
+		if sp.From.Before(cp.From) {
+			sp.From = cp.From
+		}
+		if sp.To.After(cp.To) {
+			sp.To = cp.To
+		}
+		if !sp.From.Before(sp.To) {
+			continue // no campaign day in the month
+		}
+		m.Span = sp
+		out = append(out, m)
+	}
+	return out
+}
+
 // Months returns the calendar months the period touches, in order, each
 // clipped to the period: a phase starting on 19/8 begins with 19–31/8.
 func (p Period) Months() []Month {

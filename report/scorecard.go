@@ -8,7 +8,16 @@
 // How each number is computed is written beside the Metric* constants of
 // package campaign. On top of those, this package decides:
 //
-//   - Only verified reports count; pending, received and rejected ones never do.
+//   - Only verified reports count; pending, received and rejected ones never do
+//     (tips for target 1a: once the police received them, see store.ReceivedStatuses).
+//   - Only the campaign's days count, and at now only what is dated before
+//     now: a scorecard as of 15 March is what an official saw that day.
+//   - Per-month targets are judged on calendar months (Period.CampaignMonths).
+//   - A police figure must cover every month of the period up to now, else
+//     the target is NotMeasurable and MissingMonths names the gaps; a share
+//     whose numerator exceeds its total is NotMeasurable (NoteFiguresDisagree).
+//   - A team without active members is left out of team-scope targets
+//     (Result.LeftOut).
 //   - State: a target is Met or Missed once its period is over. While it
 //     runs, it is NotYet, except where the outcome can no longer change: a
 //     count that must reach a threshold (models ≥ 3, a month's good deed) is
@@ -63,6 +72,16 @@ const (
 	NoteZeroTotal = "zero_total"
 	// NoteNoUnits: the unit has no communes or teams to evaluate.
 	NoteNoUnits = "no_units"
+	// NoteFiguresDisagree: the numerator exceeds the total the police
+	// entered (more tips through the force than tips received), so the
+	// share is not measurable until the figures are corrected.
+	NoteFiguresDisagree = "figures_disagree"
+	// NoteAccidentsLogged: serious accidents logged with /sukien exceed the
+	// figure entered (or it was not entered); the larger is shown.
+	NoteAccidentsLogged = "accidents_logged"
+	// NoteSinceCampaign: the count runs from the first day of the campaign,
+	// not from the start of the period (recognised models).
+	NoteSinceCampaign = "since_campaign"
 )
 
 // Result is one target's outcome for one unit.
@@ -86,10 +105,26 @@ type Result struct {
 	UnitLevel store.Level
 	// Units, and how many of them are in each state, when Aggregate.
 	Units, UnitsMet, UnitsNotYet, UnitsMissed, UnitsNotMeasurable int
-	// Missing names the police figures never entered (campaign.Figure*).
+	// Missing names the police figures never entered (campaign.Figure*),
+	// or entered for only part of the period.
 	Missing []string
+	// MissingMonths are the months of the period that a figure entered in
+	// part does not cover: the target is not measurable until they are.
+	MissingMonths []Month
+	// Reported is, for resident information (4b) and reintegration (5b),
+	// the members' verified reports of that work in the period.
+	Reported float64
+	// Present is, for the presence targets, the incidents with a confirmed
+	// member present at all; Num counts those present in time.
+	Present float64
+	// Entered and Logged are, for serious accidents (NoteAccidentsLogged),
+	// the police figure and the serious accidents logged as incidents.
+	Entered, Logged float64
 	// Note is one of the Note* constants, or "".
 	Note string
+	// LeftOut names the teams left out of a team-scope target because they
+	// have no active member (their own result is NotMeasurable, NoteNoMembers).
+	LeftOut []string
 	// Months holds the monthly detail of a per-month target for one team
 	// or commune, in order.
 	Months []MonthResult
@@ -171,6 +206,9 @@ type Scorecard struct {
 	Members int64
 	// Top are the best teams, at most three (see RankTeams).
 	Top []TeamRank
+	// Months are the calendar months the per-month targets are judged on:
+	// each month's campaign days, whole even where the period cuts it.
+	Months []Month
 }
 
 // Tally counts the scorecard's results by state.

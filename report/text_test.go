@@ -31,14 +31,14 @@ func TestRenderText(t *testing.T) {
 		{name: "commune vi", unit: f.xaA, lang: "vi", golden: "scorecard-xa-a.vi.txt", has: []string{
 			"Xã A · Đợt 2 (04/02/2025 – 19/08/2025)",
 			"✅ 8 đạt · ⏳ 0 đang theo dõi · ❌ 4 không đạt · ❔ 1 chưa có số liệu",
-			"✅ Nguồn tin qua lực lượng: 100% (2/2 nguồn tin) · chỉ tiêu ≥ 80%",
-			"❌ Có mặt tại vụ, việc: 66,7% (2/3 vụ, việc có mặt) · chỉ tiêu 100%",
+			"✅ Nguồn tin qua lực lượng: 100% (3/3 nguồn tin) · chỉ tiêu ≥ 80%",
+			"❌ Có mặt tại vụ, việc: 66,7% (2/3 vụ, việc có mặt kịp thời, 2 có mặt) · chỉ tiêu 100%",
 			"❔ Thành viên vi phạm, mắc tệ nạn: Công an xã chưa nhập: Thành viên vi phạm pháp luật, mắc tệ nạn xã hội",
-			"❌ Việc tốt hằng tháng của tổ: 1/3 tổ đạt (33,3%) · 13/21 lượt tổ-tháng có việc tốt · chỉ tiêu ≥ 1/tháng",
+			"❌ Việc tốt hằng tháng của tổ: 1/2 tổ đạt (50%) · 13/14 lượt tổ-tháng có việc tốt · không tính tổ chưa có thành viên: Thôn 3 · chỉ tiêu ≥ 1/tháng",
 			"🏆 Tổ dẫn đầu\n1. Thôn 1 — 7/7 tháng có việc tốt · 75% tuần tra · 13 báo cáo",
 		}},
 		{name: "commune en", unit: f.xaA, lang: "en", golden: "scorecard-xa-a.en.txt", has: []string{
-			"❌ Present at incidents: 66.7% (2/3 incidents attended) · target 100%",
+			"❌ Present at incidents: 66.7% (2/3 incidents attended in time, 2 attended) · target 100%",
 			"✅ Resident information: 95% · target > 90%",
 		}},
 		{name: "team vi", unit: f.thon2, lang: "vi", golden: "scorecard-thon-2.vi.txt", has: []string{
@@ -48,12 +48,12 @@ func TestRenderText(t *testing.T) {
 		}},
 		{name: "province vi", unit: f.province, lang: "vi", has: []string{
 			"3 xã · 5 tổ · 9 thành viên",
-			"❔ Nguồn tin qua lực lượng: 2/3 xã đạt (66,7%) · 2/2 nguồn tin · 1 xã chưa nhập số liệu · chỉ tiêu ≥ 80%",
+			"❔ Nguồn tin qua lực lượng: 2/3 xã đạt (66,7%) · 3/3 nguồn tin · 1 xã chưa nhập số liệu · chỉ tiêu ≥ 80%",
 			"3. Khu dân cư số 5 (Phường C)",
 		}},
 		{name: "running phase", unit: f.xaA, now: "during", lang: "vi", has: []string{
 			"Số liệu đến ngày 15/05/2025 · kỳ báo cáo chưa kết thúc",
-			"⏳ Nguồn tin qua lực lượng: 100% (2/2 nguồn tin)",
+			"⏳ Nguồn tin qua lực lượng: 66,7% (2/3 nguồn tin)",
 		}},
 	}
 	for _, tt := range tests {

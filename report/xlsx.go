@@ -269,9 +269,12 @@ func (w *workbook) summary() error {
 		n++
 		note := ""
 		if len(r.Missing) > 0 {
-			note = tr.T(lang, "report.result.missing", "Figures", figureLabels(tr, lang, r.Missing))
+			note = missingText(tr, lang, r)
 		} else if r.Note != "" {
-			note = tr.T(lang, "report.note."+r.Note)
+			note = noteText(tr, lang, r)
+		}
+		if len(r.LeftOut) > 0 {
+			note = strings.TrimPrefix(note+" · "+leftOutText(tr, lang, r), " · ")
 		}
 		measured := r.State != StateNotMeasurable || r.Aggregate
 		values := []any{fmt.Sprintf("%d.%d", content.Number, n), metricName(tr, lang, r.Target), r.Target.Name.In(lang), targetThreshold(tr, lang, r.Target),
@@ -391,7 +394,10 @@ func (w *workbook) months() error {
 	if err != nil {
 		return err
 	}
-	months := w.sc.Period.Months()
+	months := w.sc.Months
+	if months == nil {
+		months = w.sc.Period.Months()
+	}
 	headers := []string{w.col("no"), w.col("commune"), w.col("team")}
 	widths := []float64{6, 24, 28}
 	for _, m := range months {

@@ -62,9 +62,9 @@ func TestRenderXLSX(t *testing.T) {
 			"A10": "1.1",
 			"B10": "Nguồn tin qua lực lượng",
 			"D10": "≥ 80%",
-			"E10": "100% (2/2 nguồn tin)",
-			"F10": "2",
-			"G10": "2",
+			"E10": "100% (3/3 nguồn tin)",
+			"F10": "3",
+			"G10": "3",
 			"H10": "Đạt",
 			"H11": "Không đạt",
 		} {

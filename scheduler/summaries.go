@@ -127,6 +127,9 @@ func (r *ReportSummarizer) missing(sc report.Scorecard, lang string) []string {
 				labels[i] = r.tr.T(lang, "campaign.figure."+f+".label")
 			}
 			detail = r.tr.T(lang, "scheduler.warning.needs_figures", "Figures", strings.Join(labels, "; "))
+			if m := report.MissingMonthsText(r.tr, lang, res); m != "" {
+				detail += " " + m
+			}
 		case res.Aggregate:
 			if res.Units > 0 && res.UnitsMet == res.Units {
 				continue

@@ -191,6 +191,22 @@ type KindCount struct {
 // team and kind. Naming the kinds lets PostgreSQL read a province's counts
 // from the (kind, status, occurred_at, team_id, commune_id) index alone.
 func (s *Store) ReportKindCounts(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time) ([]KindCount, error) {
+	return s.kindCounts(ctx, unitIDs, kinds, reportVerified, from, to)
+}
+
+// ReceivedStatuses are the states of a tip the police have received:
+// received (Tiếp nhận), verified (Đã xác minh) and rejected (Không xác minh
+// được). Target 1a counts where tips come from, not whether they proved
+// true, so all three count; a pending tip has not reached the police yet.
+var ReceivedStatuses = []string{StatusReceived, StatusVerified, StatusRejected}
+
+// ReportReceivedCounts is ReportKindCounts for the reports the police have
+// received (ReceivedStatuses) rather than only the verified ones.
+func (s *Store) ReportReceivedCounts(ctx context.Context, unitIDs []int64, kinds []string, from, to time.Time) ([]KindCount, error) {
+	return s.kindCounts(ctx, unitIDs, kinds, "s.status IN ('"+strings.Join(ReceivedStatuses, "','")+"')", from, to)
+}
+
+func (s *Store) kindCounts(ctx context.Context, unitIDs []int64, kinds []string, status string, from, to time.Time) ([]KindCount, error) {
 	if len(unitIDs) == 0 {
 		return nil, nil
 	}
@@ -202,7 +218,7 @@ func (s *Store) ReportKindCounts(ctx context.Context, unitIDs []int64, kinds []s
 	if len(kinds) > 0 {
 		q.add(" AND s.kind IN ?", kinds)
 	}
-	q.add(" AND " + reportVerified + " AND " + q.during("s.occurred_at", from, to) + " GROUP BY s.commune_id, s.team_id, s.kind")
+	q.add(" AND " + status + " AND " + q.during("s.occurred_at", from, to) + " GROUP BY s.commune_id, s.team_id, s.kind")
 	var rows []KindCount
 	if err := s.q(ctx).Raw(q.String(), q.args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: report counts of %d units: %w", len(unitIDs), err)
@@ -282,18 +298,24 @@ func (s *Store) ReportTeamSizes(ctx context.Context, unitIDs []int64) (map[int64
 	us := s.unitSet(unitIDs)
 	q := s.builder()
 	us.start(q)
-	q.add("SELECT unit_id, COUNT(*) AS n FROM people WHERE ")
+	q.add("SELECT unit_id AS id, COUNT(*) AS n FROM people WHERE ")
 	us.in(q, "unit_id")
 	q.add(" AND active AND role IN ? GROUP BY unit_id", teamRoles)
+	return s.countsByID(ctx, q, fmt.Sprintf("team sizes in %d units", len(unitIDs)))
+}
+
+// countsByID runs q, which selects rows (id, n), into a map.
+func (s *Store) countsByID(ctx context.Context, q *sqlBuilder, what string) (map[int64]int64, error) {
 	var rows []struct {
-		UnitID int64
-		N      int64
+		ID int64
+		N  int64
 	}
 	if err := s.q(ctx).Raw(q.String(), q.args...).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: team sizes in %d units: %w", len(unitIDs), err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
+	out := make(map[int64]int64, len(rows))
 	for _, r := range rows {
-		out[r.UnitID] = r.N
+		out[r.ID] = r.N
 	}
 	return out, nil
 }
@@ -310,20 +332,10 @@ func (s *Store) ReportModelsRecognised(ctx context.Context, unitIDs []int64, kin
 	us := s.unitSet(unitIDs)
 	q := s.builder()
 	us.start(q)
-	q.add("SELECT s.commune_id, COUNT(DISTINCT s.recognised_key) AS n FROM submissions s WHERE ")
+	q.add("SELECT s.commune_id AS id, COUNT(DISTINCT s.recognised_key) AS n FROM submissions s WHERE ")
 	us.submissionIn(q)
 	q.add(" AND s.kind = ? AND "+reportVerified+" AND s.recognised_at IS NOT NULL AND "+q.during("s.occurred_at", from, to)+" GROUP BY s.commune_id", kind)
-	var rows []struct {
-		CommuneID int64
-		N         int64
-	}
-	if err := s.q(ctx).Raw(q.String(), q.args...).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: recognised models in %d units: %w", len(unitIDs), err)
-	}
-	for _, r := range rows {
-		out[r.CommuneID] = r.N
-	}
-	return out, nil
+	return s.countsByID(ctx, q, fmt.Sprintf("recognised models in %d units", len(unitIDs)))
 }
 
 // MemberCount is one person's verified reports of one kind in a period, and
