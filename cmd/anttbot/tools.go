@@ -12,6 +12,7 @@ import (
 	"github.com/anttbot/anttbot/delivery"
 	"github.com/anttbot/anttbot/internal/app"
 	"github.com/anttbot/anttbot/locales"
+	"github.com/anttbot/anttbot/orgchange"
 	"github.com/anttbot/anttbot/report"
 	"github.com/anttbot/anttbot/scheduler"
 	"github.com/anttbot/anttbot/store"
@@ -95,4 +96,16 @@ func cmdSchedule(ctx context.Context, args, env []string, stdout, stderr io.Writ
 		return 1
 	}
 	return scheduler.CLI(ctx, s, rest, stdout, stderr)
+}
+
+// orgUsage is the help of `anttbot org`.
+const orgUsage = orgchange.CLIUsage
+
+func cmdOrg(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
+	cfg, st, _, _, rest, code := openTools(ctx, "org", args, env, stderr)
+	if code != 0 {
+		return code
+	}
+	defer st.Close()
+	return orgchange.CLI(ctx, st, cfg.Location(), rest, stdout, stderr)
 }
