@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/anttbot/anttbot/campaign"
+	"github.com/anttbot/anttbot/orgimport"
 	"github.com/anttbot/anttbot/store"
 )
 
@@ -22,14 +26,19 @@ const CLIUsage = `usage (UNIT is a unit id, code or name):
   anttbot org merge UNIT... --into UNIT --at 2025-07-01
       merge units into a successor on a date: their teams, people, chats,
       invite codes and police follow; their reports count for the successor
+  anttbot org apply FILE [--dry-run]
+      a whole restructuring from .xlsx/.csv (columns Đơn vị cũ, Đơn vị mới,
+      Ngày hiệu lực; paths like "Tỉnh Hải Dương / Huyện Gia Lộc / Xã Yết Kiêu"),
+      all or nothing; --dry-run prints what would change and changes nothing
   anttbot org history UNIT
       the changes of a unit and of the former units merged into it: who, when, what
       --at  the date the change takes effect (default: today)
 `
 
 // CLI runs `anttbot org <args>` and returns the exit status: 0 done, 1
-// failed, 2 bad usage. Dates are civil dates in loc.
-func CLI(ctx context.Context, st *store.Store, loc *time.Location, args []string, stdout, stderr io.Writer) int {
+// failed, 2 bad usage. Dates are civil dates in loc; camp names the report
+// kinds a dry run counts.
+func CLI(ctx context.Context, st *store.Store, camp *campaign.Campaign, loc *time.Location, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, CLIUsage)
 		return 2
@@ -43,6 +52,7 @@ func CLI(ctx context.Context, st *store.Store, loc *time.Location, args []string
 	fs.Usage = func() { fmt.Fprint(stderr, CLIUsage) }
 	atFlag := fs.String("at", "", "effective date, 2025-07-01")
 	into := fs.String("into", "", "successor unit (merge)")
+	dryRun := fs.Bool("dry-run", false, "apply: print what would change, change nothing")
 	if err := fs.Parse(interleave(args[1:])); err != nil {
 		return 2
 	}
@@ -118,6 +128,32 @@ func CLI(ctx context.Context, st *store.Store, loc *time.Location, args []string
 			return fail(1, err)
 		}
 		fmt.Fprintf(stdout, "merged %s into %s (%s), effective %s\n", strings.Join(names, ", "), succ.Name, succ.Code, day(at))
+	case "apply":
+		if len(rest) != 1 {
+			return fail(2, errors.New("give one file (.xlsx or .csv)"))
+		}
+		f, err := os.Open(rest[0])
+		if err != nil {
+			return fail(1, err)
+		}
+		defer f.Close()
+		opts := ApplyOptions{DryRun: *dryRun, TipKinds: []string{campaign.KindTip}, Location: loc}
+		for _, k := range camp.Kinds {
+			if k.ID != campaign.KindTip {
+				opts.OtherKinds = append(opts.OtherKinds, k.ID)
+			}
+		}
+		plan, err := Apply(ctx, st, actor, f, filepath.Base(rest[0]), opts)
+		var rows *orgimport.RowErrors
+		if errors.As(err, &rows) {
+			for _, r := range rows.Rows {
+				fmt.Fprintln(stderr, r.String())
+			}
+			return fail(1, fmt.Errorf("%d bad rows: nothing changed", len(rows.Rows)))
+		} else if err != nil {
+			return fail(1, err)
+		}
+		printPlan(stdout, plan, *dryRun)
 	case "history":
 		if len(rest) != 1 {
 			return fail(2, errors.New("give one unit"))
@@ -151,6 +187,21 @@ func CLI(ctx context.Context, st *store.Store, loc *time.Location, args []string
 		return 2
 	}
 	return 0
+}
+
+// printPlan prints what a restructuring did or would do.
+func printPlan(w io.Writer, plan Plan, dryRun bool) {
+	verb := map[string]string{ActMerge: "merge into", ActMove: "move to", ActNone: "rename to"}
+	for _, s := range plan.Steps {
+		fmt.Fprintf(w, "line %d: %s → %s %s, effective %s\n", s.Line, s.Old, verb[s.Action], s.New, day(s.Effective))
+		fmt.Fprintf(w, "         carries %d people (their chats and invite codes), %d open tips, %d other reports pending verification\n",
+			s.People, s.OpenTips, s.Pending)
+	}
+	if dryRun {
+		fmt.Fprintf(w, "dry run: %d changes, nothing changed. Scheduled messages (reminders, summaries) follow the units: they are addressed when sent.\n", len(plan.Steps))
+		return
+	}
+	fmt.Fprintf(w, "%d changes applied.\n", len(plan.Steps))
 }
 
 // interleave moves flags after positional arguments in front of them, so

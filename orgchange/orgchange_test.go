@@ -221,7 +221,7 @@ func TestRenameMoveAndCLI(t *testing.T) {
 		run := func(args ...string) int {
 			out.Reset()
 			errb.Reset()
-			return orgchange.CLI(o.ctx, s, ict, args, &out, &errb)
+			return orgchange.CLI(o.ctx, s, campaign.Default(), ict, args, &out, &errb)
 		}
 		if code := run("rename", o.thon3.Code, "Thôn Ba", "--at", "2025-07-01"); code != 0 {
 			t.Fatalf("rename: %d %s", code, errb.String())

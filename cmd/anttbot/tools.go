@@ -102,10 +102,10 @@ func cmdSchedule(ctx context.Context, args, env []string, stdout, stderr io.Writ
 const orgUsage = orgchange.CLIUsage
 
 func cmdOrg(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
-	cfg, st, _, _, rest, code := openTools(ctx, "org", args, env, stderr)
+	cfg, st, camp, _, rest, code := openTools(ctx, "org", args, env, stderr)
 	if code != 0 {
 		return code
 	}
 	defer st.Close()
-	return orgchange.CLI(ctx, st, cfg.Location(), rest, stdout, stderr)
+	return orgchange.CLI(ctx, st, camp, cfg.Location(), rest, stdout, stderr)
 }
