@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/anttbot/anttbot/campaign"
+	"github.com/anttbot/anttbot/locales"
 	"github.com/anttbot/anttbot/orgchange"
 	"github.com/anttbot/anttbot/report"
 	"github.com/anttbot/anttbot/store"
@@ -160,6 +161,18 @@ func TestMergeMidPhaseRollsUpHistoryAndKeepsTipsWithTheSuccessorsPolice(t *testi
 			if !r.Aggregate && (r.Num != num || r.Den != den) {
 				t.Errorf("target %s: successor %v/%v, want the parts' sum %v/%v", r.Target.ID, r.Num, r.Den, num, den)
 			}
+		}
+		// The successor's scorecard says which former units it includes.
+		if len(after.Former) != 2 || after.Former[0].ID != o.xaA.ID || after.Former[1].ID != o.xaB.ID {
+			t.Errorf("scorecard's former units = %+v, want A and B", after.Former)
+		}
+		cat, err := locales.Load()
+		must(t, "locales", err)
+		if text := report.RenderText(after, "vi", cat); !strings.Contains(text, "đơn vị cũ đã sáp nhập: Xã An Bình, Xã Tân Hòa") {
+			t.Errorf("the successor's scorecard does not name its former units:\n%s", text)
+		}
+		if len(parts[2].Former) != 0 {
+			t.Errorf("before the merge C has former units %+v", parts[2].Former)
 		}
 		// A report keeps the unit it was made in.
 		sub, err := s.SubmissionByID(ctx, openTip)
