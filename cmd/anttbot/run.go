@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anttbot/anttbot/campaignadmin"
 	"github.com/anttbot/anttbot/config"
 	"github.com/anttbot/anttbot/delivery"
 	"github.com/anttbot/anttbot/internal/app"
@@ -38,6 +39,8 @@ Usage:
                                           the scheduled jobs: next and last runs, or run one now
   anttbot org [--config FILE] rename|move|merge|history ...
                                           rename, move and merge units; list a unit's changes
+  anttbot campaign [--config FILE] load FILE | list
+                                          load a new campaign without a restart; list the loaded versions
   anttbot healthcheck [--config FILE]     exit 0 when the local service answers /healthz
   anttbot version                         print the version
 
@@ -68,6 +71,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return cmdSchedule(ctx, args, env, stdout, stderr)
 	case "org":
 		return cmdOrg(ctx, args, env, stdout, stderr)
+	case "campaign":
+		return cmdCampaign(ctx, args, env, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, args, env, stderr)
 	case "version", "--version", "-v":
@@ -102,6 +107,7 @@ var subcommandHelp = map[string]string{
 	"report":   report.CLIUsage,
 	"schedule": scheduler.CLIUsage,
 	"org":      orgUsage,
+	"campaign": campaignadmin.CLIUsage,
 }
 
 // commandHelp prints the usage lines of one command.

@@ -323,7 +323,7 @@ func TestMigrateAppliesEverySchemaOnceAndAgainIsANoOp(t *testing.T) {
 func TestHelpOfEveryCommandPrintsHelpAndDoesNothingElse(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	for _, cmd := range []string{"serve", "migrate", "import", "invite", "report", "schedule", "org", "healthcheck"} {
+	for _, cmd := range []string{"serve", "migrate", "import", "invite", "report", "schedule", "org", "campaign", "healthcheck"} {
 		for _, h := range []string{"--help", "-h", "-help"} {
 			var stdout, stderr bytes.Buffer
 			// An unreachable database: a command that went on would fail.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/anttbot/anttbot/campaign"
+	"github.com/anttbot/anttbot/campaignadmin"
 	"github.com/anttbot/anttbot/config"
 	"github.com/anttbot/anttbot/delivery"
 	"github.com/anttbot/anttbot/internal/app"
@@ -67,7 +68,13 @@ func openTools(ctx context.Context, name string, args, env []string, stderr io.W
 		st.Close()
 		return fail(err)
 	}
-	return cfg, st, camp, cat, rest, 0
+	// A campaign loaded with `anttbot campaign load` replaces the configured one.
+	p, err := campaignadmin.NewProvider(ctx, st, camp, app.NewLogger(cfg, stderr))
+	if err != nil {
+		st.Close()
+		return fail(err)
+	}
+	return cfg, st, p.Get(), cat, rest, 0
 }
 
 func cmdReport(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
@@ -108,4 +115,13 @@ func cmdOrg(ctx context.Context, args, env []string, stdout, stderr io.Writer) i
 	}
 	defer st.Close()
 	return orgchange.CLI(ctx, st, camp, cfg.Location(), rest, stdout, stderr)
+}
+
+func cmdCampaign(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
+	cfg, st, camp, _, rest, code := openTools(ctx, "campaign", args, env, stderr)
+	if code != 0 {
+		return code
+	}
+	defer st.Close()
+	return campaignadmin.CLI(ctx, st, camp, cfg.Location(), rest, stdout, stderr)
 }
