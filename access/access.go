@@ -61,12 +61,16 @@ const (
 	// ViewSummary shows results: police for their subtree, leaders and
 	// deputies for their team.
 	ViewSummary Action = "summary.view"
+	// LoadCampaign lets the provincial police (cong_an_tinh) load a new
+	// campaign file for their province (Subject.UnitID).
+	LoadCampaign Action = "campaign.load"
 )
 
 // All lists every action, for tests and documentation.
 var All = []Action{
 	ReadOwnReports, ReadTeamReports, ReadTip, ReadTipSource, SetTipStatus, AskTipQuestion,
 	VerifyReport, ViewQueue, LogIncident, EnterFigures, ReadFigures, CreateInvite, ViewTeam, ViewSummary,
+	LoadCampaign,
 }
 
 // Subject is what the action is about: the unit it happens in and, for
@@ -231,6 +235,12 @@ func (p *Policy) decide(ctx context.Context, actor store.Person, a Action, s Sub
 	}
 	leaderish := role == store.RoleLeader || role == store.RoleDeputy
 	switch a {
+	case LoadCampaign:
+		if role == store.RoleProvincePolice {
+			return scoped()
+		}
+		return ReasonRole, nil
+
 	case ReadOwnReports:
 		if own {
 			return "", nil

@@ -42,6 +42,7 @@ var allowedInScope = map[access.Action][]store.Role{
 	access.CreateInvite:    {store.RoleLeader, store.RoleCommunePolice},
 	access.ViewTeam:        {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
 	access.ViewSummary:     {store.RoleLeader, store.RoleDeputy, store.RoleCommunePolice, store.RoleDistrictPolice, store.RoleProvincePolice},
+	access.LoadCampaign:    {store.RoleProvincePolice},
 }
 
 // org is the test organisation:

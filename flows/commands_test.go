@@ -208,9 +208,9 @@ func TestStanding(t *testing.T) {
 			}, absent: []string{"cả đợt", "Chỉ tiêu"}},
 			{name: "after the end", now: time.Date(2026, 11, 28, 9, 0, 0, 0, vn), want: []string{
 				"Đợt thi đua gần nhất (Đợt 2) đã kết thúc ngày 19/08/2025.",
-				"[campaign] file", "examples/campaign-2026-2027.toml",
+				"Báo cáo của bạn vẫn được tiếp nhận, xác minh và ghi nhận như thường.",
 				"🌟 Việc tốt đã xác minh: 0",
-			}, absent: []string{"còn -", "cả đợt", "Chỉ tiêu"}},
+			}, absent: []string{"còn -", "cả đợt", "Chỉ tiêu", "[campaign] file", "người quản trị"}},
 			{name: "between phases", now: time.Date(2025, 1, 10, 9, 0, 0, 0, vn), camp: gapCampaign(t), want: []string{
 				"Đợt 1 đã kết thúc ngày 31/12/2024. Đợt 2 sẽ bắt đầu ngày 01/02/2025.",
 			}, absent: []string{"cả đợt"}},
@@ -231,6 +231,14 @@ func TestStanding(t *testing.T) {
 				mustNotContain(t, msgs, tt.absent...)
 			})
 		}
+		t.Run("after the end officials are told how to load the next campaign", func(t *testing.T) {
+			h.t = t
+			h.clock.Set(time.Date(2026, 11, 28, 9, 0, 0, 0, vn))
+			defer h.clock.Set(inDot2)
+			msgs := h.linked(police).text("/thidua")
+			mustContain(t, msgs, "Hiện không có đợt thi đua nào đang diễn ra.", "người quản trị hệ thống", "examples/campaign-2026-2027.toml")
+			mustNotContain(t, msgs, "[campaign] file")
+		})
 		t.Run("police see their commune", func(t *testing.T) {
 			h.t = t
 			h.clock.Set(inDot1)

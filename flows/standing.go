@@ -35,12 +35,10 @@ func (s *Service) cmdStanding(ctx context.Context, c *call) {
 		b.WriteString(c.T(s, "flows.standing.before", "Phase", next.Name.In(lang), "Start", formatDate(next.Start)))
 	case hasPrev:
 		b.WriteString(c.T(s, "flows.standing.after", "Phase", prev.Name.In(lang), "End", formatDate(prev.End)))
-		b.WriteString("\n")
-		b.WriteString(c.T(s, "flows.standing.load_new"))
+		s.noCampaignRunning(c, &b)
 	default:
 		b.WriteString(c.T(s, "flows.standing.no_phases"))
-		b.WriteString("\n")
-		b.WriteString(c.T(s, "flows.standing.load_new"))
+		s.noCampaignRunning(c, &b)
 	}
 
 	today := campaign.DateOf(c.now, loc)
@@ -153,4 +151,15 @@ func (s *Service) monthlyGoodDeedTarget() (campaign.Target, bool) {
 		}
 	}
 	return campaign.Target{}, false
+}
+
+// noCampaignRunning tells, between campaigns, that reports still count, and
+// officials (not members) how the next campaign is loaded.
+func (s *Service) noCampaignRunning(c *call, b *strings.Builder) {
+	b.WriteString("\n")
+	b.WriteString(c.T(s, "flows.standing.still_counted"))
+	if c.person.Role.IsPolice() {
+		b.WriteString("\n")
+		b.WriteString(c.T(s, "flows.standing.load_new"))
+	}
 }

@@ -78,11 +78,101 @@ func Parse(r io.Reader, filename string) ([]store.ImportRow, error) {
 		return parseXLSX(data)
 	case formatCSV:
 		return parseCSV(data)
-	case formatXLS:
-		return nil, &FileError{Code: CodeOldExcel}
-	default:
-		return nil, &FileError{Code: CodeUnsupportedFormat, Args: map[string]any{"Ext": filepath.Ext(filename)}}
 	}
+	return nil, unreadable(data, filename)
+}
+
+// unreadable is the error for a file that is neither .xlsx nor .csv.
+func unreadable(data []byte, filename string) error {
+	if format(data, filename) == formatXLS {
+		return &FileError{Code: CodeOldExcel}
+	}
+	return &FileError{Code: CodeUnsupportedFormat, Args: map[string]any{"Ext": filepath.Ext(filename)}}
+}
+
+// widestSeparator is the separator that splits the first row that is not
+// empty into the most cells: for tables whose columns detectSeparator does
+// not know.
+func widestSeparator(data []byte) rune {
+	best, most := separators[0], 0
+	for _, sep := range separators {
+		src := newCSVSource(data, sep)
+		for {
+			_, cells, err := src.next()
+			if err != nil {
+				break
+			}
+			if isEmptyRow(cells) {
+				continue
+			}
+			if len(cells) > most {
+				best, most = sep, len(cells)
+			}
+			break
+		}
+	}
+	return best
+}
+
+// Row is one row of a sheet that is not empty, numbered as a spreadsheet
+// shows it.
+type Row struct {
+	Line  int
+	Cells []string
+}
+
+// ReadRows reads the rows that are not empty of an .xlsx file (its first
+// visible sheet, merged cells filled down) or a .csv file, read exactly as
+// Parse reads an organisation: for other tables (a restructuring file) that
+// validate their own columns. Errors are *FileError (see Messages).
+func ReadRows(r io.Reader, filename string) ([]Row, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("orgimport: read %s: %w", filename, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, &FileError{Code: CodeTooLarge}
+	}
+	var rows []Row
+	collect := func(src source) error {
+		for {
+			line, cells, err := src.next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if isEmptyRow(cells) {
+				continue
+			}
+			if len(rows) >= MaxRows {
+				return &FileError{Code: CodeTooManyRows, Line: line}
+			}
+			rows = append(rows, Row{Line: line, Cells: cells})
+		}
+	}
+	switch format(data, filename) {
+	case formatXLSX:
+		err = withXLSXSource(data, collect)
+	case formatCSV:
+		if data, err = decodeText(data); err == nil {
+			sep, rest := detectSeparator(data)
+			if !bytes.HasPrefix(data, []byte("sep=")) {
+				sep = widestSeparator(data)
+			}
+			err = collect(newCSVSource(rest, sep))
+		}
+	default:
+		err = unreadable(data, filename)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, &FileError{Code: CodeEmptyFile}
+	}
+	return rows, nil
 }
 
 type fileFormat int

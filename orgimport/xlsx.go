@@ -28,9 +28,18 @@ const (
 // parseXLSX reads the first visible sheet of a workbook. excelize is large
 // and parses hostile input; a panic in it must not take the bot down.
 func parseXLSX(data []byte) (rows []store.ImportRow, err error) {
+	err = withXLSXSource(data, func(src source) error {
+		rows, err = parseRows(src, validateOptions{xlsx: true})
+		return err
+	})
+	return rows, err
+}
+
+// withXLSXSource calls fn with the rows of the workbook's first visible sheet.
+func withXLSXSource(data []byte, fn func(source) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			rows, err = nil, &FileError{Code: CodeBadXLSX, Err: fmt.Errorf("excelize panic: %v", p)}
+			err = &FileError{Code: CodeBadXLSX, Err: fmt.Errorf("excelize panic: %v", p)}
 		}
 	}()
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
@@ -38,24 +47,24 @@ func parseXLSX(data []byte) (rows []store.ImportRow, err error) {
 		UnzipXMLSizeLimit: maxUnzippedXML,
 	})
 	if err != nil {
-		return nil, &FileError{Code: CodeBadXLSX, Err: err}
+		return &FileError{Code: CodeBadXLSX, Err: err}
 	}
 	defer f.Close()
 
 	sheet := firstVisibleSheet(f)
 	if sheet == "" {
-		return nil, &FileError{Code: CodeBadXLSX, Err: errors.New("no worksheet")}
+		return &FileError{Code: CodeBadXLSX, Err: errors.New("no worksheet")}
 	}
 	it, err := f.Rows(sheet)
 	if err != nil {
-		return nil, &FileError{Code: CodeBadXLSX, Err: err}
+		return &FileError{Code: CodeBadXLSX, Err: err}
 	}
 	defer it.Close()
 	src := &xlsxSource{rows: it}
 	// Merged cells are a convenience; a workbook whose merges cannot be
 	// read is still imported, and any gap shows up as a missing value.
 	src.merges, _ = verticalMerges(data, sheet)
-	return parseRows(src, validateOptions{xlsx: true})
+	return fn(src)
 }
 
 // firstVisibleSheet is the sheet a person sees first when opening the file.

@@ -196,6 +196,20 @@ func (in *inputs) live(id int64) int64 {
 	return id
 }
 
+// former returns the merged units whose reports count for unit, by id: for
+// a team, the teams merged into it; above, every merged unit of the subtree.
+func (in *inputs) former(unit store.Unit) []store.Unit {
+	var out []store.Unit
+	for _, id := range in.ids {
+		u, ok := in.units[id]
+		if !ok || u.MergedIntoID == nil || (unit.Level == store.LevelTeam && in.live(id) != unit.ID) {
+			continue
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
 func load(ctx context.Context, q Querier, camp *campaign.Campaign, root store.Unit, period Period, now time.Time) (*inputs, error) {
 	in := &inputs{camp: camp, root: root, period: period, now: now, months: period.CampaignMonths(camp), periodMonths: period.Months(),
 		asOf: period, units: map[int64]store.Unit{}, commune: map[int64]int64{}}
@@ -513,6 +527,7 @@ func (in *inputs) build(sc *Scorecard) {
 	}
 	sc.Counts = in.counts
 	sc.Subtree = in.ids
+	sc.Former = in.former(sc.Unit)
 
 	switch {
 	case sc.Unit.Level == store.LevelTeam:

@@ -202,6 +202,9 @@ type Scorecard struct {
 	// Subtree holds the ids of the unit and every unit below or merged into
 	// it: the units its reports were made in.
 	Subtree []int64
+	// Former are the merged units of the subtree whose reports count for
+	// the unit (the communes and teams it was made of), by id.
+	Former []store.Unit
 	// Members are the unit's active team members.
 	Members int64
 	// Top are the best teams, at most three (see RankTeams).

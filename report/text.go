@@ -42,6 +42,13 @@ func RenderText(sc Scorecard, lang string, tr Translator) string {
 		add(tr.T(lang, "report.size.above", "Communes", formatNumber(lang, float64(len(sc.Communes))),
 			"Teams", formatNumber(lang, float64(len(sc.Teams))), "Members", formatNumber(lang, float64(sc.Members))))
 	}
+	if len(sc.Former) > 0 {
+		names := make([]string, len(sc.Former))
+		for i, u := range sc.Former {
+			names[i] = u.Name
+		}
+		add(tr.T(lang, "report.includes_former", "Units", strings.Join(names, ", ")))
+	}
 	tally := sc.Tally()
 	add(tr.T(lang, "report.tally", "Met", tally[StateMet], "NotYet", tally[StateNotYet], "Missed", tally[StateMissed],
 		"NotMeasurable", tally[StateNotMeasurable]))

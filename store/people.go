@@ -270,6 +270,10 @@ func (s *Store) PoliceOf(ctx context.Context, unitID int64, role Role) ([]Person
 	if err != nil {
 		return nil, fmt.Errorf("store: police of unit %d: %w", unitID, err)
 	}
+	// A merged unit's police moved to its successor with the merge.
+	if u, err = s.liveSuccessor(ctx, u); err != nil {
+		return nil, fmt.Errorf("store: police of unit %d: %w", unitID, err)
+	}
 	var ps []Person
 	if err := s.q(ctx).Where("unit_id = ? AND role = ? AND active", u.ID, role).Order("name, id").Find(&ps).Error; err != nil {
 		return nil, fmt.Errorf("store: police of unit %d: %w", unitID, err)

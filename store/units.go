@@ -235,7 +235,10 @@ func (s *Store) ensureChild(ctx context.Context, parent *Unit, level Level, name
 	}
 	u := Unit{Level: level, Name: name, Code: code}
 	if parent != nil {
-		u.ParentID = &parent.ID
+		// A copy: parent points at the caller's loop variable, which
+		// becomes this unit next.
+		pid := parent.ID
+		u.ParentID = &pid
 	}
 	if err := s.q(ctx).Create(&u).Error; err != nil {
 		return Unit{}, false, fmt.Errorf("store: create unit %q: %w", code, err)
@@ -335,8 +338,8 @@ func (s *Store) moveUnit(ctx context.Context, unitID, newParentID int64, at time
 // MergeUnit merges unit fromID into intoID (same level, both live). The
 // merged unit keeps its row and its reports; its history rolls up into
 // intoID in every query over intoID. Its live children move under intoID and
-// the people attached to it move to intoID, so new reports land in the
-// successor.
+// the people attached to it and its unused invites move to intoID, so new
+// reports land in the successor and nobody has to onboard again.
 func (s *Store) MergeUnit(ctx context.Context, fromID, intoID int64, at time.Time) error {
 	at = utc(at)
 	return s.tx(ctx, func(tx *Store) error {
@@ -366,6 +369,10 @@ func (s *Store) MergeUnit(ctx context.Context, fromID, intoID int64, at time.Tim
 		if err := tx.q(ctx).Model(&Person{}).Where("unit_id = ?", fromID).
 			Updates(map[string]any{"unit_id": intoID, "updated_at": tx.clock()}).Error; err != nil {
 			return fmt.Errorf("store: merge unit %d: move people: %w", fromID, err)
+		}
+		if err := tx.q(ctx).Model(&Invite{}).Where("unit_id = ? AND used_at IS NULL", fromID).
+			Update("unit_id", intoID).Error; err != nil {
+			return fmt.Errorf("store: merge unit %d: move invites: %w", fromID, err)
 		}
 		if err := tx.q(ctx).Model(&Unit{}).Where("id = ?", fromID).
 			Updates(map[string]any{"merged_into_id": intoID, "merged_at": at, "updated_at": tx.clock()}).Error; err != nil {

@@ -11,11 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anttbot/anttbot/campaignadmin"
 	"github.com/anttbot/anttbot/config"
 	"github.com/anttbot/anttbot/delivery"
 	"github.com/anttbot/anttbot/internal/app"
 	"github.com/anttbot/anttbot/locales"
 	"github.com/anttbot/anttbot/orgimport"
+	"github.com/anttbot/anttbot/report"
+	"github.com/anttbot/anttbot/scheduler"
 	"github.com/anttbot/anttbot/store"
 )
 
@@ -35,6 +38,10 @@ Usage:
                                           a unit's scorecard against the campaign's targets
   anttbot schedule [--config FILE] list | run JOB [--period P] [--dry-run]
                                           the scheduled jobs: next and last runs, or run one now
+  anttbot org [--config FILE] rename|move|merge|history ...
+                                          rename, move and merge units; list a unit's changes
+  anttbot campaign [--config FILE] load FILE | list
+                                          load a new campaign without a restart; list the loaded versions
   anttbot healthcheck [--config FILE]     exit 0 when the local service answers /healthz
   anttbot version                         print the version
 
@@ -46,6 +53,9 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+	}
+	if cmd != "help" && wantsHelp(args) {
+		return commandHelp(cmd, stdout, stderr)
 	}
 	switch cmd {
 	case "serve":
@@ -60,6 +70,10 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return cmdReport(ctx, args, env, stdout, stderr)
 	case "schedule":
 		return cmdSchedule(ctx, args, env, stdout, stderr)
+	case "org":
+		return cmdOrg(ctx, args, env, stdout, stderr)
+	case "campaign":
+		return cmdCampaign(ctx, args, env, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, args, env, stderr)
 	case "version", "--version", "-v":
@@ -72,6 +86,53 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "anttbot: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
+}
+
+// wantsHelp tells whether args ask for help (-h, -help, --help) before any
+// "--": then the command prints its usage and does nothing else (no config,
+// no database, no data directory).
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// subcommandHelp is the detailed help of the commands that have one.
+var subcommandHelp = map[string]string{
+	"report":   report.CLIUsage,
+	"schedule": scheduler.CLIUsage,
+	"org":      orgUsage,
+	"campaign": campaignadmin.CLIUsage,
+}
+
+// commandHelp prints the usage lines of one command.
+func commandHelp(cmd string, stdout, stderr io.Writer) int {
+	lines := strings.Split(usage, "\n")
+	var out []string
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "  anttbot "+cmd+" ") && !strings.HasPrefix(l, "  anttbot ["+cmd+"] ") {
+			continue
+		}
+		out = append(out, l)
+		for j := i + 1; j < len(lines) && strings.HasPrefix(lines[j], "          "); j++ {
+			out = append(out, lines[j])
+		}
+	}
+	if len(out) == 0 {
+		fmt.Fprintf(stderr, "anttbot: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if more := subcommandHelp[cmd]; more != "" {
+		out = append(out, "", more)
+	}
+	fmt.Fprintf(stdout, "Usage:\n%s\n\nEvery config key can also be set as ANTTBOT_<SECTION>_<KEY>; see config.example.toml.\n", strings.Join(out, "\n"))
+	return 0
 }
 
 func versionString() string {

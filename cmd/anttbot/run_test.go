@@ -319,3 +319,28 @@ func TestMigrateAppliesEverySchemaOnceAndAgainIsANoOp(t *testing.T) {
 		st.Close()
 	}
 }
+
+func TestHelpOfEveryCommandPrintsHelpAndDoesNothingElse(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, cmd := range []string{"serve", "migrate", "import", "invite", "report", "schedule", "org", "campaign", "healthcheck"} {
+		for _, h := range []string{"--help", "-h", "-help"} {
+			var stdout, stderr bytes.Buffer
+			// An unreachable database: a command that went on would fail.
+			env := []string{"ANTTBOT_DATABASE_DRIVER=postgres", "ANTTBOT_DATABASE_DSN=postgres://nobody@127.0.0.1:1/none"}
+			if code := run(context.Background(), []string{cmd, "--config", "missing.toml", h}, env, &stdout, &stderr); code != 0 {
+				t.Errorf("%s %s: exit %d, stderr:\n%s", cmd, h, code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), "anttbot "+cmd) && !strings.Contains(stdout.String(), "anttbot ["+cmd+"]") {
+				t.Errorf("%s %s printed no help of its own:\n%s", cmd, h, stdout.String())
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("--help created %v in the working directory", entries)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"schedule", "--help"}, nil, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "schedule run <job>") {
+		t.Errorf("schedule --help: exit %d, stdout:\n%s", code, stdout.String())
+	}
+}

@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/anttbot/anttbot/campaign"
+	"github.com/anttbot/anttbot/campaignadmin"
 	"github.com/anttbot/anttbot/config"
 	"github.com/anttbot/anttbot/delivery"
 	"github.com/anttbot/anttbot/internal/app"
 	"github.com/anttbot/anttbot/locales"
+	"github.com/anttbot/anttbot/orgchange"
 	"github.com/anttbot/anttbot/report"
 	"github.com/anttbot/anttbot/scheduler"
 	"github.com/anttbot/anttbot/store"
@@ -66,7 +68,13 @@ func openTools(ctx context.Context, name string, args, env []string, stderr io.W
 		st.Close()
 		return fail(err)
 	}
-	return cfg, st, camp, cat, rest, 0
+	// A campaign loaded with `anttbot campaign load` replaces the configured one.
+	p, err := campaignadmin.NewProvider(ctx, st, camp, app.NewLogger(cfg, stderr))
+	if err != nil {
+		st.Close()
+		return fail(err)
+	}
+	return cfg, st, p.Get(), cat, rest, 0
 }
 
 func cmdReport(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
@@ -95,4 +103,25 @@ func cmdSchedule(ctx context.Context, args, env []string, stdout, stderr io.Writ
 		return 1
 	}
 	return scheduler.CLI(ctx, s, rest, stdout, stderr)
+}
+
+// orgUsage is the help of `anttbot org`.
+const orgUsage = orgchange.CLIUsage
+
+func cmdOrg(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
+	cfg, st, camp, _, rest, code := openTools(ctx, "org", args, env, stderr)
+	if code != 0 {
+		return code
+	}
+	defer st.Close()
+	return orgchange.CLI(ctx, st, camp, cfg.Location(), rest, stdout, stderr)
+}
+
+func cmdCampaign(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
+	cfg, st, camp, _, rest, code := openTools(ctx, "campaign", args, env, stderr)
+	if code != 0 {
+		return code
+	}
+	defer st.Close()
+	return campaignadmin.CLI(ctx, st, camp, cfg.Location(), rest, stdout, stderr)
 }

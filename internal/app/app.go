@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/anttbot/anttbot/campaign"
+	"github.com/anttbot/anttbot/campaignadmin"
 	"github.com/anttbot/anttbot/config"
 	"github.com/anttbot/anttbot/locales"
 	"github.com/anttbot/anttbot/store"
@@ -82,6 +83,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		a.closeAll(ctx)
 		return nil, fmt.Errorf("app: migrate: %w", err)
 	}
+	// A campaign loaded with `anttbot campaign load` replaces the configured one.
+	campaigns, err := campaignadmin.NewProvider(ctx, a.Store, a.Campaign, log)
+	if err != nil {
+		a.closeAll(ctx)
+		return nil, fmt.Errorf("app: campaign: %w", err)
+	}
+	a.Campaign = campaigns.Get()
 	if err := a.build(ctx); err != nil {
 		a.closeAll(ctx)
 		return nil, err
